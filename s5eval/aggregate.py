@@ -1,0 +1,117 @@
+"""Dataset-level figures from per-mixture records.
+
+All SDR-type figures are in dB, accuracies and rates in percent. ``None``
+stands for a figure that is undefined on a subset (e.g. CAPI-SDRi when every
+mixture of it is excluded).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .engine import MixtureRecord
+from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_mean, bootstrap_ratio, resample_indices
+
+
+@dataclass(frozen=True)
+class AggregateOptions:
+    n_resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+    confidence: float = 0.95
+    casa: bool = False
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _pct(numerator: float, denominator: float) -> float | None:
+    return 100.0 * numerator / denominator if denominator else None
+
+
+def summarize(records: Sequence[MixtureRecord], options: AggregateOptions = AggregateOptions()) -> dict:
+    """Every dataset-level figure for one set of mixtures, with bootstrap intervals."""
+    n = len(records)
+    capi = [r.capi_sdri for r in records if r.capi_sdri is not None]
+    tp = sum(r.tp for r in records)
+    fp = sum(r.fp for r in records)
+    fn = sum(r.fn for r in records)
+    zero = [r for r in records if r.n_ref == 0]
+    ca = [r.ca_sdri_2025 for r in records if r.ca_sdri_2025 is not None]
+    ca_acc = [r.label_set_correct_2025 for r in records if r.label_set_correct_2025 is not None]
+    n_pairs = sum(r.n_pairs for r in records if r.capi_sdri is not None)
+    n_entries = sum(r.n_entries for r in records if r.capi_sdri is not None)
+    out: dict = {
+        "capi_sdri": _mean(capi),
+        "accuracy_mix": _pct(sum(r.mixture_correct for r in records), n),
+        "accuracy_src": _pct(tp, tp + fp + fn),
+        "n_mixtures": n,
+        "n_scored": len(capi),
+        "tp": tp, "fp": fp, "fn": fn,
+        "count_accuracy": _pct(sum(r.count_correct for r in records), n),
+        "zero_target_fp_rate": _pct(sum(r.n_est > 0 for r in zero), len(zero)),
+        "tp_sdri": (sum(r.tp_sdri_sum for r in records if r.capi_sdri is not None) / n_pairs) if n_pairs else None,
+        "penalty_share": _pct(n_entries - n_pairs, n_entries),
+        "penalty_mass": _mean([r.penalty_mass / r.n_entries for r in records if r.capi_sdri is not None]),
+        "ca_sdri_2025": _mean(ca),
+        "label_accuracy_2025": _pct(sum(ca_acc), len(ca_acc)),
+        "n_scored_2025": len(ca),
+    }
+    if options.casa:
+        for key in ("casa_sdr_eb", "casa_sdr_sb"):
+            vals = [r.casa_sdr[key] for r in records if r.casa_sdr and r.casa_sdr.get(key) is not None]
+            out[key] = _mean(vals)
+    _add_intervals(out, records, options)
+    return out
+
+
+def _add_intervals(out: dict, records: Sequence[MixtureRecord], options: AggregateOptions) -> None:
+    keys = ("capi_sdri", "accuracy_mix", "accuracy_src")
+    if options.n_resamples <= 0 or not records:
+        for key in keys:
+            out[f"{key}_ci_low"] = out[f"{key}_ci_high"] = None
+        return
+    idx = resample_indices(len(records), options.n_resamples, options.seed)
+    values = np.array([r.capi_sdri if r.capi_sdri is not None else 0.0 for r in records])
+    valid = np.array([r.capi_sdri is not None for r in records])
+    correct = np.array([float(r.mixture_correct) for r in records])
+    tp = np.array([r.tp for r in records], dtype=np.float64)
+    total = np.array([r.tp + r.fp + r.fn for r in records], dtype=np.float64)
+    intervals = {
+        "capi_sdri": bootstrap_mean(values, valid, idx, options.confidence),
+        "accuracy_mix": bootstrap_mean(100.0 * correct, np.ones(len(records), bool), idx, options.confidence),
+        "accuracy_src": bootstrap_ratio(tp, total, idx, options.confidence),
+    }
+    for key, interval in intervals.items():
+        out[f"{key}_ci_low"], out[f"{key}_ci_high"] = interval.low, interval.high
+
+
+def per_class(records: Sequence[MixtureRecord]) -> dict[str, dict]:
+    """Per class: counts, precision/recall/F1 (percent) and mean SDRi (dB) of its TP pairs."""
+    stats: dict[str, dict] = {}
+    sdri: dict[str, list[float]] = {}
+    for r in records:
+        est, ref = Counter(r.est_labels), Counter(r.ref_labels)
+        for label in set(est) | set(ref):
+            s = stats.setdefault(label, {"n_ref": 0, "n_est": 0, "tp": 0, "fp": 0, "fn": 0})
+            hit = min(est[label], ref[label])
+            s["n_ref"] += ref[label]
+            s["n_est"] += est[label]
+            s["tp"] += hit
+            s["fp"] += est[label] - hit
+            s["fn"] += ref[label] - hit
+        for row in r.sources:
+            if row["kind"] == "tp":
+                sdri.setdefault(row["label"], []).append(row["sdri"])
+    for label, s in stats.items():
+        precision = _pct(s["tp"], s["tp"] + s["fp"])
+        recall = _pct(s["tp"], s["tp"] + s["fn"])
+        s["precision"] = precision
+        s["recall"] = recall
+        s["f1"] = (2 * precision * recall / (precision + recall)) if precision and recall else (
+            0.0 if precision is not None and recall is not None else None)
+        s["tp_sdri"] = _mean(sdri.get(label, []))
+    return {label: stats[label] for label in sorted(stats)}

@@ -1,0 +1,24 @@
+"""The ``s5eval`` command line (click). Each command lives in :mod:`s5eval.commands`."""
+from __future__ import annotations
+
+import click
+
+from . import __version__
+from .commands.score import score_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="s5eval")
+def cli() -> None:
+    """Evaluation toolkit for Spatial Semantic Segmentation of Sound Scenes (DCASE Task 4)."""
+
+
+cli.add_command(score_command)
+
+
+def main() -> None:
+    cli(prog_name="s5eval")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Click commands, one module each; :mod:`s5eval.cli` assembles them."""

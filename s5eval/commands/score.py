@@ -1,0 +1,69 @@
+"""``s5eval score SUB --ref REF [--out DIR]``."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..findings import S5InputError
+from ..outputs import remove_stale_outputs, write_outputs
+from ..report import print_findings, results_table, stderr, stdout
+from ..score import METRICS, ScoreConfig, run_score
+from .common import exits_on_input_error, workers_option
+
+
+@click.command("score")
+@click.argument("submission", type=click.Path(path_type=str))
+@click.option("--ref", "reference", required=True, type=click.Path(path_type=str), help="Reference set folder.")
+@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
+              help="Write results.json, scores.json, per_mixture.csv and per_source.csv here.")
+@click.option("--metric", type=click.Choice(METRICS), default="capi-sdri", show_default=True,
+              help="Headline metric.")
+@click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True,
+              help="CAPI-SDRi pairing: mean SDR (official code) or summed SDRi (paper eq. 10).")
+@click.option("--penalty-fn", type=float, default=0.0, show_default=True, help="Penalty in dB per missed source.")
+@click.option("--penalty-fp", type=float, default=0.0, show_default=True, help="Penalty in dB per false source.")
+@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval).")
+@click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
+@workers_option
+@click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for 95% intervals (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--force", is_flag=True, help="Score what is valid even when some files have errors; report what was skipped.")
+@click.option("--quiet", is_flag=True, help="No table and no progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
+@exits_on_input_error
+def score_command(submission, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
+                  workers, n_resamples, seed, force, quiet, as_json):
+    """Score a submission SUBMISSION (package folder or folder of WAVs) against a reference set."""
+    config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples,
+                         seed, force)
+    show_progress = not quiet and not as_json and stderr.is_terminal
+    try:
+        if show_progress:
+            with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=stderr, transient=True) as bar:
+                task = bar.add_task("score", total=None)
+                run = run_score(submission, reference, config,
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        else:
+            run = run_score(submission, reference, config)
+    except S5InputError:
+        if out_dir:
+            remove_stale_outputs(out_dir)
+        raise
+    if out_dir:
+        write_outputs(out_dir, run.results, run.records, run.subsets)
+    if run.findings:
+        print_findings(run.findings)
+        skipped = [r.soundscape for r in run.records if not r.scored]
+        if skipped:
+            stderr.print(f"--force: {len(skipped)} mixtures were skipped because of the errors above")
+    if as_json:
+        sys.stdout.write(json.dumps(run.results, indent=2) + "\n")
+    elif not quiet:
+        stdout.print(results_table(run.results, run.headline_key))
+        if out_dir:
+            stdout.print(f"results written to {out_dir}/")

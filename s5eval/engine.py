@@ -1,0 +1,190 @@
+"""Scoring of one mixture from its files: read, check, compute every per-mixture figure.
+
+A worker process runs :func:`score_mixture` on one :class:`MixtureJob` at a time,
+so memory holds one mixture's audio per worker and never grows with the set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .findings import Finding, error, warning
+from .io.audio import AudioReadError, read_audio
+from .metrics.ca2025 import ca_sdri_2025_from_matrices
+from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices
+from .metrics.label_counts import label_counts
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """What to compute: pairing selection and penalty values in dB."""
+
+    selection: str = "official"
+    penalty_fn: float = 0.0
+    penalty_fp: float = 0.0
+    casa: bool = False
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    label: str
+    path: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class MixtureJob:
+    name: str
+    mixture_path: str
+    targets: tuple[SourceJob, ...]
+    estimates: tuple[SourceJob, ...]
+
+
+@dataclass
+class MixtureRecord:
+    """Every per-mixture figure (dB for SDR values) plus the per-source rows."""
+
+    soundscape: str
+    ref_labels: list[str]
+    est_labels: list[str]
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    capi_sdri: float | None = None
+    capi_sdri_official: float | None = None
+    capi_sdri_paper: float | None = None
+    n_entries: int = 0
+    n_pairs: int = 0
+    tp_sdri_sum: float = 0.0
+    penalty_mass: float = 0.0
+    ca_sdri_2025: float | None = None
+    label_set_correct_2025: bool | None = None
+    casa_sdr: dict | None = None
+    pairing: str = ""
+    sources: list[dict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    scored: bool = True
+
+    @property
+    def n_ref(self) -> int:
+        return len(self.ref_labels)
+
+    @property
+    def n_est(self) -> int:
+        return len(self.est_labels)
+
+    @property
+    def mixture_correct(self) -> bool:
+        return self.fp == 0 and self.fn == 0
+
+    @property
+    def count_correct(self) -> bool:
+        return self.n_ref == self.n_est
+
+
+def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
+                  findings: list[Finding]) -> np.ndarray | None:
+    """Read a mono source; problems become findings (reference problems get E_REF_ codes)."""
+    prefix = "E_REF_" if role == "target" else "E_"
+    try:
+        samples, info = read_audio(job.path)
+    except AudioReadError as exc:
+        findings.append(error(prefix + "UNREADABLE", job.path, f"{exc}"))
+        return None
+    problems = []
+    if info.channels != 1:
+        problems.append(error(prefix + "CHANNELS", job.path,
+                              f"has {info.channels} channels; a {role} must be mono (1 channel)"))
+    if info.samplerate != samplerate:
+        problems.append(error(prefix + "SAMPLE_RATE", job.path,
+                              f"is sampled at {info.samplerate} Hz; its mixture is at {samplerate} Hz"))
+    if info.frames != frames:
+        problems.append(error(prefix + "LENGTH", job.path,
+                              f"has {info.frames} samples; its mixture has {frames} "
+                              f"({frames / samplerate:.3f} s at {samplerate} Hz)"))
+    if problems:
+        findings.extend(problems)
+        return None
+    mono = samples[:, 0]
+    if not np.isfinite(mono).all():
+        findings.append(error(prefix + "NONFINITE", job.path, "contains NaN or infinite samples"))
+        return None
+    if role == "estimate" and not mono.any():
+        findings.append(warning("W_SILENT_ESTIMATE", job.path, "is all zeros (scored as it is)"))
+    return mono
+
+
+def _pairing_text(result: CAPIResult, ests: tuple[SourceJob, ...], refs: tuple[SourceJob, ...]) -> str:
+    parts = [f"{ests[p.est].filename}->{refs[p.ref].filename}" for p in result.pairs]
+    parts += [f"FN:{refs[j].filename}" for j in result.missed]
+    parts += [f"FP:{ests[i].filename}" for i in result.spurious]
+    return ";".join(parts)
+
+
+def _source_rows(job: MixtureJob, result: CAPIResult) -> list[dict]:
+    rows = []
+    for p in result.pairs:
+        rows.append({"soundscape": job.name, "label": p.label, "kind": "tp",
+                     "estimate": job.estimates[p.est].filename, "reference": job.targets[p.ref].filename,
+                     "sdr": p.sdr, "sdr_mixture": p.sdr_mixture, "sdri": p.sdri, "value": p.sdri})
+    for j in result.missed:
+        rows.append({"soundscape": job.name, "label": job.targets[j].label, "kind": "fn", "estimate": "",
+                     "reference": job.targets[j].filename, "sdr": None, "sdr_mixture": None, "sdri": None,
+                     "value": result.penalty_fn})
+    for i in result.spurious:
+        rows.append({"soundscape": job.name, "label": job.estimates[i].label, "kind": "fp",
+                     "estimate": job.estimates[i].filename, "reference": "", "sdr": None,
+                     "sdr_mixture": None, "sdri": None, "value": result.penalty_fp})
+    return rows
+
+
+def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
+    """Read one mixture's files and compute all its figures; bad files give findings, not exceptions."""
+    record = MixtureRecord(job.name, [t.label for t in job.targets], [e.label for e in job.estimates])
+    counts = label_counts(record.est_labels, record.ref_labels)
+    record.tp, record.fp, record.fn = counts.tp, counts.fp, counts.fn
+    findings = record.findings
+    try:
+        mixture, mix_info = read_audio(job.mixture_path, channel=0)
+    except AudioReadError as exc:
+        findings.append(error("E_REF_UNREADABLE", job.mixture_path, str(exc)))
+        record.scored = False
+        return record
+    frames, rate = mix_info.frames, mix_info.samplerate
+    refs = [_read_checked(t, "target", frames, rate, findings) for t in job.targets]
+    ests = [_read_checked(e, "estimate", frames, rate, findings) for e in job.estimates]
+    if any(f.is_error for f in findings):
+        record.scored = False
+        return record
+    matrices = class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture)
+    results = {sel: capi_from_matrices(matrices, sel, options.penalty_fn, options.penalty_fp)
+               for sel in ("official", "paper")}
+    chosen = results[options.selection]
+    record.capi_sdri = chosen.value
+    record.capi_sdri_official = results["official"].value
+    record.capi_sdri_paper = results["paper"].value
+    record.n_entries = chosen.n_entries
+    record.n_pairs = len(chosen.pairs)
+    record.tp_sdri_sum = chosen.tp_sdri_sum
+    record.penalty_mass = chosen.penalty_mass
+    record.pairing = _pairing_text(chosen, job.estimates, job.targets)
+    record.sources = _source_rows(job, chosen)
+    ca = ca_sdri_2025_from_matrices(record.est_labels, record.ref_labels, matrices)
+    record.ca_sdri_2025, record.label_set_correct_2025 = ca.value, ca.label_set_correct
+    if options.casa:
+        from .metrics.casa import casa_sdr
+        record.casa_sdr = casa_sdr(record.est_labels, ests, record.ref_labels, refs, mixture).to_dict()
+    return record
+
+
+def jobs_for(reference, submission) -> list[MixtureJob]:
+    """One job per reference mixture (sorted by name), with its targets and estimates in filename order."""
+    jobs = []
+    for name, mix in reference.mixtures.items():
+        targets = tuple(SourceJob(t.label, str(t.path), t.path.name) for t in mix.targets)
+        estimates = tuple(SourceJob(e.label, str(e.path), e.path.name)
+                          for e in submission.estimates.get(name, []))
+        jobs.append(MixtureJob(name, str(mix.path), targets, estimates))
+    return jobs

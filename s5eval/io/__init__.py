@@ -1,0 +1,1 @@
+"""Reading reference sets, submissions and audio."""

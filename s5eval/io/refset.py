@@ -1,0 +1,132 @@
+"""Discovery of a reference set.
+
+Accepted layouts (see DESIGN §1):
+
+* ``REF/soundscape/<mix>.wav`` + ``REF/oracle_target/<mix>_<i>_<Label>.wav``
+  (+ optional ``REF/subsets.csv``)
+* a DCASE dataset root: ``dev_set/synthesized/test/...`` or
+  ``eval_set/synthesized/eval/...`` below ``REF``.
+
+A mixture with no target file is a zero-target mixture.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..findings import Finding, ReferenceSetError, error
+from ..labels import SILENCE
+from .filenames import FilenameError, SourceName, parse_source_filename
+
+SOUNDSCAPE_DIR = "soundscape"
+TARGET_DIR = "oracle_target"
+SUBSETS_FILE = "subsets.csv"
+
+_DCASE_SUBDIRS = (
+    Path("."),
+    Path("synthesized/test"),
+    Path("synthesized/eval"),
+    Path("dev_set/synthesized/test"),
+    Path("eval_set/synthesized/eval"),
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A WAV file holding one source, with its parsed name."""
+
+    name: SourceName
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return self.name.label
+
+
+@dataclass
+class RefMixture:
+    """One soundscape of the reference set and its dry target sources."""
+
+    name: str
+    path: Path
+    targets: list[SourceFile] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return [t.label for t in self.targets]
+
+
+@dataclass
+class ReferenceSet:
+    """A discovered reference set; mixtures are kept in sorted name order."""
+
+    root: Path
+    mixtures: dict[str, RefMixture]
+    subsets_csv: Path | None
+
+    def __len__(self) -> int:
+        return len(self.mixtures)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.mixtures)
+
+
+def find_reference_root(path: str | Path) -> Path:
+    """Return the folder holding ``soundscape/`` and ``oracle_target/`` under ``path``."""
+    root = Path(path)
+    if not root.exists():
+        raise ReferenceSetError([error("E_REF_MISSING", str(root), "the reference set folder does not exist")])
+    if not root.is_dir():
+        raise ReferenceSetError([error("E_REF_MISSING", str(root), "the reference set must be a folder")])
+    found = [root / sub for sub in _DCASE_SUBDIRS if (root / sub / SOUNDSCAPE_DIR).is_dir()]
+    if not found:
+        raise ReferenceSetError([
+            error("E_REF_LAYOUT", str(root),
+                  f"no '{SOUNDSCAPE_DIR}/' folder found here or in a DCASE dataset layout "
+                  "(dev_set/synthesized/test, eval_set/synthesized/eval)")
+        ])
+    if len(found) > 1:
+        listing = ", ".join(str(p) for p in found)
+        raise ReferenceSetError([
+            error("E_REF_AMBIGUOUS", str(root), f"several reference sets found ({listing}); point --ref at one of them")
+        ])
+    return found[0].resolve() if found[0] != root else root
+
+
+def load_reference_set(path: str | Path, labels: tuple[str, ...]) -> ReferenceSet:
+    """Discover the mixtures and targets of a reference set.
+
+    Raises :class:`ReferenceSetError` (exit code 3) on any problem.
+    """
+    root = find_reference_root(path)
+    soundscape_dir = root / SOUNDSCAPE_DIR
+    target_dir = root / TARGET_DIR
+    findings: list[Finding] = []
+    mixtures: dict[str, RefMixture] = {}
+    for wav in sorted(soundscape_dir.iterdir()):
+        if wav.is_file() and wav.suffix.lower() == ".wav":
+            mixtures[wav.stem] = RefMixture(wav.stem, wav)
+    if not mixtures:
+        raise ReferenceSetError([error("E_REF_EMPTY", str(soundscape_dir), "the reference set holds no soundscape WAV")])
+    if not target_dir.is_dir():
+        raise ReferenceSetError([
+            error("E_REF_NO_TARGETS", str(target_dir),
+                  f"the reference set has no '{TARGET_DIR}/' folder, so nothing can be scored")
+        ])
+    known_labels = tuple(labels)
+    for wav in sorted(target_dir.iterdir()):
+        if not (wav.is_file() and wav.suffix.lower() == ".wav"):
+            continue
+        try:
+            name = parse_source_filename(wav.name, mixtures, known_labels)
+        except FilenameError as exc:
+            findings.append(error("E_REF_TARGET_NAME", str(wav), str(exc)))
+            continue
+        if name.label == SILENCE:
+            continue
+        mixtures[name.soundscape].targets.append(SourceFile(name, wav))
+    if findings:
+        raise ReferenceSetError(findings)
+    subsets = root / SUBSETS_FILE
+    return ReferenceSet(root, mixtures, subsets if subsets.is_file() else None)

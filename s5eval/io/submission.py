@@ -1,0 +1,81 @@
+"""Discovery of a submission: a DCASE package folder or a bare folder of WAVs.
+
+``find_estimates`` maps every estimate WAV to its soundscape; problems with
+names become findings, never exceptions.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Collection
+
+from ..findings import Finding, S5InputError, error
+from ..labels import SILENCE
+from .filenames import FilenameError, parse_source_filename
+from .refset import SourceFile
+
+ESTIMATE_DIR = "eval_out"
+EVAL_RESULTS = "eval_results.json"
+DEV_RESULTS = "dev_set_test_results.json"
+PACKAGE_NAME = re.compile(r"^(?P<author>[A-Za-z][A-Za-z0-9-]*)_(?P<affiliation>[A-Za-z0-9][A-Za-z0-9-]*)_task4_(?P<number>[1-4])$")
+
+
+@dataclass
+class Submission:
+    """A discovered submission: where its estimate WAVs lie and what else it holds."""
+
+    root: Path
+    kind: str  # "package" or "bare"
+    estimate_dir: Path
+    label: str
+    estimates: dict[str, list[SourceFile]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def eval_results(self) -> Path | None:
+        path = self.root / EVAL_RESULTS
+        return path if self.kind == "package" and path.is_file() else None
+
+    @property
+    def meta_yaml(self) -> Path | None:
+        path = self.root / f"{self.label}.meta.yaml"
+        return path if path.is_file() else None
+
+    def n_files(self) -> int:
+        return sum(len(v) for v in self.estimates.values())
+
+
+def open_submission(path: str | Path) -> Submission:
+    """Detect the submission form of ``path`` (package or bare folder)."""
+    root = Path(path)
+    if not root.exists():
+        raise S5InputError([error("E_SUB_MISSING", str(root), "the submission does not exist")])
+    if not root.is_dir():
+        raise S5InputError([error("E_SUB_NOT_FOLDER", str(root),
+                                  "the submission must be a folder (or a .zip of one)")])
+    if (root / ESTIMATE_DIR).is_dir():
+        return Submission(root, "package", root / ESTIMATE_DIR, root.name)
+    return Submission(root, "bare", root, root.name)
+
+
+def find_estimates(sub: Submission, soundscapes: Collection[str], labels: Collection[str]) -> Submission:
+    """Fill ``sub.estimates`` (soundscape -> sorted estimate files); name problems go to ``sub.findings``.
+
+    Estimates labelled ``silence`` are padding and are left out, as the metric does.
+    """
+    known = tuple(labels) + (SILENCE,)
+    estimates: dict[str, list[SourceFile]] = {}
+    for wav in sorted(sub.estimate_dir.iterdir()):
+        if not wav.is_file() or wav.suffix.lower() != ".wav":
+            continue
+        try:
+            name = parse_source_filename(wav.name, soundscapes, known)
+        except FilenameError as exc:
+            sub.findings.append(error(exc.code, str(wav), str(exc)))
+            continue
+        if name.label == SILENCE:
+            continue
+        estimates.setdefault(name.soundscape, []).append(SourceFile(name, wav))
+    sub.estimates = estimates
+    return sub

@@ -1,0 +1,133 @@
+"""CAPI-SDRi: class-aware permutation-invariant SDRi (CA-PI-SDRi paper, eqs. 5-12).
+
+For one mixture, with 𝒞 ∪ Ĉ the union of reference and estimated classes
+(``silence`` removed; empty → the mixture is excluded, value ``None``):
+
+    N^c   = max(|S^c|, |Ŝ^c|)                                        (7)
+    P^c   = N_FN^c·P_FN + N_FP^c·P_FP + Σ_{TP pairs} SDRi(ŝ, s, y)      (10)
+    CAPI-SDRi = Σ_c P^c / Σ_c N^c                                      (12)
+
+The TP pairs of a class are chosen (see :mod:`.pairing`) to maximise
+
+* ``official``: the mean SDR of the pairs (the DCASE 2026 evaluation code),
+* ``paper``: the summed SDRi (eq. 10).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..labels import SILENCE
+from .pairing import best_pairing
+from .sdr import as_float32, energy, sdr_from_energies, sdr_matrix
+
+SELECTIONS = ("official", "paper")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A true-positive pairing of estimate ``est`` with reference ``ref`` (indices into the inputs)."""
+
+    label: str
+    est: int
+    ref: int
+    sdr: float        # SDR(ŝ, s) in dB
+    sdr_mixture: float  # SDR(y, s) in dB
+    sdri: float       # SDR − SDR_mixture in dB
+
+
+@dataclass
+class CAPIResult:
+    """CAPI-SDRi of one mixture with its pairing. ``value`` is None for an excluded mixture."""
+
+    value: float | None
+    pairs: list[Pair] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)      # reference indices without a partner (FN)
+    spurious: list[int] = field(default_factory=list)    # estimate indices without a partner (FP)
+    penalty_fn: float = 0.0
+    penalty_fp: float = 0.0
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.pairs) + len(self.missed) + len(self.spurious)
+
+    @property
+    def tp_sdri_sum(self) -> float:
+        return float(sum(p.sdri for p in self.pairs))
+
+    @property
+    def penalty_mass(self) -> float:
+        """Σ of the penalty entries in dB (0 with the default penalties)."""
+        return len(self.missed) * self.penalty_fn + len(self.spurious) * self.penalty_fp
+
+
+@dataclass
+class ClassMatrix:
+    """SDR of every same-class (estimate, reference) pair of one class."""
+
+    label: str
+    est_index: list[int]
+    ref_index: list[int]
+    sdr: np.ndarray            # (n_est, n_ref), dB
+    sdr_mixture: np.ndarray    # (n_ref,), dB: SDR(y, s) of each reference
+
+
+def class_matrices(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray],
+                   ref_labels: Sequence[str], ref_wavs: Sequence[np.ndarray],
+                   mixture: np.ndarray) -> dict[str, ClassMatrix]:
+    """Group sources by class and compute the SDR of every same-class pair and of the mixture."""
+    classes = (set(est_labels) | set(ref_labels)) - {SILENCE}
+    out: dict[str, ClassMatrix] = {}
+    for label in sorted(classes):
+        est_index = [i for i, lb in enumerate(est_labels) if lb == label]
+        ref_index = [j for j, lb in enumerate(ref_labels) if lb == label]
+        refs = [ref_wavs[j] for j in ref_index]
+        ref_energies = [energy(r) for r in refs]
+        mix_sdr = np.array([sdr_from_energies(e, energy(r - mixture)) for r, e in zip(refs, ref_energies)])
+        matrix = sdr_matrix([est_wavs[i] for i in est_index], refs, ref_energies)
+        out[label] = ClassMatrix(label, est_index, ref_index, matrix, mix_sdr)
+    return out
+
+
+def capi_from_matrices(matrices: dict[str, ClassMatrix], selection: str = "official",
+                       penalty_fn: float = 0.0, penalty_fp: float = 0.0) -> CAPIResult:
+    """CAPI-SDRi of one mixture from its per-class SDR matrices (eqs. 10 and 12)."""
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection must be one of {SELECTIONS}, not {selection!r}")
+    if not matrices:
+        return CAPIResult(None, penalty_fn=penalty_fn, penalty_fp=penalty_fp)
+    result = CAPIResult(0.0, penalty_fn=penalty_fn, penalty_fp=penalty_fp)
+    for label in sorted(matrices):
+        cm = matrices[label]
+        sdri = cm.sdr - cm.sdr_mixture[None, :]
+        gain = cm.sdr if selection == "official" else sdri
+        chosen = best_pairing(gain) if gain.size else []
+        for e, r in chosen:
+            result.pairs.append(Pair(label, cm.est_index[e], cm.ref_index[r], float(cm.sdr[e, r]),
+                                     float(cm.sdr_mixture[r]), float(sdri[e, r])))
+        paired_est = {e for e, _ in chosen}
+        paired_ref = {r for _, r in chosen}
+        result.missed.extend(cm.ref_index[r] for r in range(len(cm.ref_index)) if r not in paired_ref)
+        result.spurious.extend(cm.est_index[e] for e in range(len(cm.est_index)) if e not in paired_est)
+    result.value = (result.tp_sdri_sum + result.penalty_mass) / result.n_entries
+    return result
+
+
+def capi_sdri(est_labels: Sequence[str], est_wavs: Any, ref_labels: Sequence[str], ref_wavs: Any,
+              mixture: Any, selection: str = "official", penalty_fn: float = 0.0,
+              penalty_fp: float = 0.0) -> CAPIResult:
+    """CAPI-SDRi (dB) of one mixture.
+
+    ``est_wavs``/``ref_wavs`` are sequences (or 2-D arrays/tensors) of mono
+    signals, ``mixture`` is the reference channel y, all of the same length in
+    samples. Returns the value (None when no class is present in either list)
+    and the chosen pairing.
+    """
+    est = [as_float32(w) for w in est_wavs] if len(est_labels) else []
+    ref = [as_float32(w) for w in ref_wavs] if len(ref_labels) else []
+    if len(est) != len(est_labels) or len(ref) != len(ref_labels):
+        raise ValueError("each label needs exactly one waveform")
+    matrices = class_matrices(list(est_labels), est, list(ref_labels), ref, as_float32(mixture))
+    return capi_from_matrices(matrices, selection, penalty_fn, penalty_fp)

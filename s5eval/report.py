@@ -1,0 +1,71 @@
+"""Terminal rendering with rich: result tables and findings."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .findings import Finding
+
+def _console(to_stderr: bool) -> Console:
+    console = Console(stderr=to_stderr, highlight=False)
+    if not console.is_terminal:  # files and pipes: wide enough for every column
+        console = Console(stderr=to_stderr, highlight=False, width=160)
+    return console
+
+
+stdout = _console(False)
+stderr = _console(True)
+
+
+def _num(value, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(fig: dict, key: str) -> str:
+    low, high = fig.get(f"{key}_ci_low"), fig.get(f"{key}_ci_high")
+    return "" if low is None or high is None else f" [{low:.2f}, {high:.2f}]"
+
+
+def results_table(results: dict, headline: str = "capi_sdri", title: str | None = None) -> Table:
+    """One row per subset: headline metric with its CI, accuracies, counts."""
+    names = {"capi_sdri": "CAPI-SDRi (dB)", "ca_sdri_2025": "CA-SDRi 2025 (dB)", "casa_sdr_sb": "CASA-SDR SB (dB)"}
+    table = Table(title=title or f"{results['provenance'].get('submission_label', '')}", title_justify="left")
+    table.add_column("subset")
+    table.add_column("mixtures", justify="right")
+    table.add_column(names.get(headline, headline), justify="right")
+    if headline != "capi_sdri":
+        table.add_column("CAPI-SDRi (dB)", justify="right")
+    table.add_column("acc. mixture (%)", justify="right")
+    table.add_column("acc. source (%)", justify="right")
+    table.add_column("TP-only SDRi (dB)", justify="right")
+    table.add_column("TP/FP/FN", justify="right")
+    for subset, fig in results["subsets"].items():
+        row = [subset, f"{fig['n_scored']}/{fig['n_mixtures']}",
+               _num(fig.get(headline)) + (_ci(fig, headline) if headline == "capi_sdri" else "")]
+        if headline != "capi_sdri":
+            row.append(_num(fig.get("capi_sdri")))
+        row += [_num(fig.get("accuracy_mix"), 2) + _ci(fig, "accuracy_mix"),
+                _num(fig.get("accuracy_src"), 2) + _ci(fig, "accuracy_src"),
+                _num(fig.get("tp_sdri")), f"{fig['tp']}/{fig['fp']}/{fig['fn']}"]
+        table.add_row(*row)
+    return table
+
+
+def print_findings(findings: Iterable[Finding], console: Console | None = None, per_code: int = 10) -> None:
+    """One line per finding, errors first; at most ``per_code`` lines per code, then a count."""
+    console = console or stderr
+    ordered = sorted(findings, key=lambda f: (not f.is_error, f.code, f.file))
+    shown: dict[str, int] = {}
+    for f in ordered:
+        shown[f.code] = shown.get(f.code, 0) + 1
+        if shown[f.code] > per_code:
+            continue
+        style = "bold red" if f.is_error else "yellow"
+        where = f"{f.file}: " if f.file else ""
+        console.print(f"[{style}]{f.code}[/] {escape(where + f.message)}", soft_wrap=True)
+    for code, count in shown.items():
+        if count > per_code:
+            console.print(f"… and {count - per_code} more {code} (use --json to get them all)")

@@ -1,0 +1,164 @@
+"""The scoring run: discover, score every mixture (in parallel), aggregate.
+
+:func:`run_score` is what ``s5eval score`` calls; it raises
+:class:`~s5eval.findings.S5InputError` (exit 1) for a submission that cannot be
+scored and :class:`~s5eval.findings.ReferenceSetError` (exit 3) for a bad
+reference set, each with all the findings collected.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from . import __version__
+from .aggregate import AggregateOptions, per_class, summarize
+from .engine import MixtureJob, MixtureRecord, ScoreOptions, jobs_for, score_mixture
+from .findings import EXIT_REFERENCE, Finding, ReferenceSetError, S5InputError, error
+from .io.refset import ReferenceSet, load_reference_set
+from .io.submission import Submission, find_estimates, open_submission
+from .labels import resolve_label_set
+from .subsets import load_extra_subsets, memberships
+
+METRICS = ("capi-sdri", "ca-sdri", "casa-sdr")
+METRIC_KEYS = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}
+
+
+@dataclass
+class ScoreConfig:
+    """Everything a scoring run depends on."""
+
+    metric: str = "capi-sdri"
+    selection: str = "official"
+    penalty_fn: float = 0.0
+    penalty_fp: float = 0.0
+    subsets: str | None = None
+    label_set: str | None = None
+    workers: int | None = None
+    n_resamples: int = 1000
+    seed: int = 0
+    force: bool = False
+
+
+@dataclass
+class ScoreRun:
+    """The outcome of a scoring run."""
+
+    config: ScoreConfig
+    reference: ReferenceSet
+    submission: Submission
+    records: list[MixtureRecord]
+    subsets: dict[str, list[str]]
+    results: dict
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def headline_key(self) -> str:
+        return METRIC_KEYS[self.config.metric]
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+    """Score jobs in order, inline for one worker, else in a process pool."""
+    if workers <= 1 or len(jobs) < 2:
+        for job in jobs:
+            yield score_mixture(job, options)
+        return
+    chunk = max(1, min(16, len(jobs) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(partial(score_mixture, options=options), jobs, chunksize=chunk)
+
+
+def listing_digest(files: Sequence[Path], root: Path) -> str:
+    """sha256 of the sorted ``relative path, size`` lines of the files: changes when any file is added, removed or resized."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(f"{path.relative_to(root).as_posix()}\t{path.stat().st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> tuple[ReferenceSet, Submission]:
+    """Discover the reference set and the submission, mapping estimates to soundscapes."""
+    try:
+        labels = resolve_label_set(config.label_set)
+    except ValueError as exc:
+        raise S5InputError([error("E_LABEL_SET", str(config.label_set), str(exc))], exit_code=2) from None
+    reference = load_reference_set(ref_path, labels)
+    submission = find_estimates(open_submission(sub_path), reference.mixtures, labels)
+    return reference, submission
+
+
+def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | None = None,
+              progress: Callable[[int, int], None] | None = None) -> ScoreRun:
+    """Score a submission against a reference set; see the module docstring for errors."""
+    config = config or ScoreConfig()
+    if config.metric not in METRICS:
+        raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=2)
+    reference, submission = prepare(sub_path, ref_path, config)
+    extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
+    findings = list(submission.findings)
+    if any(f.is_error for f in findings) and not config.force:
+        raise S5InputError(findings)
+    options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr")
+    jobs = jobs_for(reference, submission)
+    workers = config.workers or default_workers()
+    records: list[MixtureRecord] = []
+    for done, record in enumerate(iter_scores(jobs, options, workers), start=1):
+        records.append(record)
+        findings.extend(record.findings)
+        if progress:
+            progress(done, len(jobs))
+    ref_problems = [f for f in findings if f.code.startswith("E_REF_")]
+    if ref_problems:
+        raise ReferenceSetError(ref_problems)
+    if any(f.is_error for f in findings) and not config.force:
+        raise S5InputError(findings)
+    scored = [r for r in records if r.scored]
+    if not scored:
+        raise S5InputError(findings + [error("E_NOTHING_SCORED", str(sub_path), "no mixture could be scored")])
+    subsets = memberships({r.soundscape: r.ref_labels for r in scored}, extra)
+    results = build_results(scored, subsets, config, reference, submission, len(records))
+    return ScoreRun(config, reference, submission, records, subsets, results, findings)
+
+
+def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,
+                  reference: ReferenceSet, submission: Submission, n_total: int) -> dict:
+    """The content of results.json."""
+    agg = AggregateOptions(config.n_resamples, config.seed, casa=config.metric == "casa-sdr")
+    by_name = {r.soundscape: r for r in records}
+    subset_figures = {name: summarize([by_name[m] for m in mixes], agg) for name, mixes in subsets.items()}
+    summary = dict(subset_figures["all"])
+    summary["metric"] = METRIC_KEYS[config.metric]
+    summary["n_skipped"] = n_total - len(records)
+    ref_files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
+    sub_files = [e.path for files in submission.estimates.values() for e in files]
+    provenance = {
+        "tool": "s5eval",
+        "version": __version__,
+        "metric": config.metric,
+        "selection": config.selection,
+        "penalty_fn": config.penalty_fn,
+        "penalty_fp": config.penalty_fp,
+        "bootstrap_resamples": config.n_resamples,
+        "bootstrap_seed": config.seed,
+        "subsets_source": config.subsets,
+        "label_set": config.label_set or "dcase2026t4",
+        "reference": str(reference.root),
+        "reference_digest": listing_digest(ref_files, reference.root),
+        "submission": str(submission.root),
+        "submission_label": submission.label,
+        "submission_digest": listing_digest(sub_files, submission.root) if sub_files else None,
+        "forced": config.force,
+    }
+    return {"summary": summary, "subsets": subset_figures, "per_class": per_class(records),
+            "provenance": provenance}
