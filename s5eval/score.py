@@ -99,8 +99,14 @@ def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> 
 
 
 def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | None = None,
-              progress: Callable[[int, int], None] | None = None) -> ScoreRun:
-    """Score a submission against a reference set; see the module docstring for errors."""
+              progress: Callable[[int, int], None] | None = None,
+              scorer: Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]] | None = None,
+              ) -> ScoreRun:
+    """Score a submission against a reference set; see the module docstring for errors.
+
+    ``scorer`` replaces :func:`iter_scores` (same arguments, records in job order):
+    ``score-all`` passes one that serves cached records and farms the rest out.
+    """
     config = config or ScoreConfig()
     if config.metric not in METRICS:
         raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=2)
@@ -113,7 +119,7 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
     jobs = jobs_for(reference, submission)
     workers = config.workers or default_workers()
     records: list[MixtureRecord] = []
-    for done, record in enumerate(iter_scores(jobs, options, workers), start=1):
+    for done, record in enumerate((scorer or iter_scores)(jobs, options, workers), start=1):
         records.append(record)
         findings.extend(record.findings)
         if progress:
