@@ -5,6 +5,7 @@ import click
 
 from . import __version__
 from .commands.score import score_command
+from .commands.score_all import score_all_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,6 +15,7 @@ def cli() -> None:
 
 
 cli.add_command(score_command)
+cli.add_command(score_all_command)
 
 
 def main() -> None:

@@ -1,0 +1,99 @@
+"""``s5eval score-all SUBS_DIR --ref REF --out DIR``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..report import stderr, stdout
+from ..score import METRICS, ScoreConfig
+from ..score_all import SubmissionOutcome, score_all
+from .common import exits_on_input_error, workers_option
+
+
+def _outcome_table(outcomes: list[SubmissionOutcome], headline: str) -> Table:
+    table = Table(title="score-all", title_justify="left")
+    for name, justify in (("submission", "left"), ("status", "left"), (headline, "right"),
+                          ("mixtures scored", "right"), ("from cache", "right"), ("errors", "right")):
+        table.add_column(name, justify=justify)
+    for o in outcomes:
+        status = "[green]ok[/]" if o.status == "ok" else "[bold red]failed[/]"
+        value = "—" if o.headline is None else f"{o.headline:.3f}"
+        table.add_row(escape(o.label), status, value, str(o.computed), str(o.reused), str(o.n_errors))
+    return table
+
+
+@click.command("score-all")
+@click.argument("subs_dir", type=click.Path(path_type=str))
+@click.option("--ref", "reference", required=True, type=click.Path(path_type=str), help="Reference set folder.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
+              help="Results go to OUT/<label>/ (and the cache to OUT/.s5eval-cache).")
+@click.option("--metric", type=click.Choice(METRICS), default="capi-sdri", show_default=True, help="Headline metric.")
+@click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True,
+              help="CAPI-SDRi pairing: mean SDR (official code) or summed SDRi (paper eq. 10).")
+@click.option("--penalty-fn", type=float, default=0.0, show_default=True, help="Penalty in dB per missed source.")
+@click.option("--penalty-fp", type=float, default=0.0, show_default=True, help="Penalty in dB per false source.")
+@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval).")
+@click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
+@workers_option
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786): score mixtures on a cluster (needs s5eval[dask]; "
+                   "workers must see the files at the same paths).")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=str), default=None,
+              help="Record cache folder (default OUT/.s5eval-cache).")
+@click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for 95% intervals (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--quiet", is_flag=True, help="No progress display and no table.")
+@exits_on_input_error
+def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
+                      workers, scheduler, cache_dir, n_resamples, seed, quiet):
+    """Score every submission (folders and .zip files) in SUBS_DIR; failed ones are recorded, never fatal.
+
+    Re-running recomputes only mixtures whose files changed (content cache), so an
+    interrupted run resumes where it stopped.
+    """
+    config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples, seed)
+    show = not quiet
+
+    def report(outcome: SubmissionOutcome) -> None:
+        if show:
+            state = "[green]ok[/]" if outcome.status == "ok" else "[bold red]failed[/]"
+            first = next((f for f in outcome.findings if f.is_error), None)
+            why = f" — {escape(first.one_line())}" if outcome.status == "failed" and first else ""
+            stderr.print(f"{state} {escape(outcome.label)}: {outcome.computed} scored, "
+                         f"{outcome.reused} from cache{why}", soft_wrap=True)
+
+    if show and stderr.is_terminal:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=stderr, transient=True) as bar:
+            subs_task = bar.add_task("submissions", total=None)
+            mix_task = bar.add_task("mixtures", total=None)
+
+            def on_start(index: int, label: str, total: int) -> None:
+                bar.update(subs_task, completed=index, total=total, description=f"submissions ({escape(label)})")
+                bar.reset(mix_task)
+
+            def on_done(outcome: SubmissionOutcome) -> None:
+                bar.advance(subs_task)
+                report(outcome)
+
+            outcomes = score_all(subs_dir, reference, out_dir, config, scheduler, cache_dir, on_start, on_done,
+                                 progress=lambda done, total: bar.update(mix_task, completed=done, total=total))
+    else:
+        def on_start(index: int, label: str, total: int) -> None:
+            if show:
+                stderr.print(f"[{index + 1}/{total}] {escape(label)}")
+
+        outcomes = score_all(subs_dir, reference, out_dir, config, scheduler, cache_dir, on_start, report)
+    if show:
+        headline = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}[metric]
+        stdout.print(_outcome_table(outcomes, headline))
+        stdout.print(f"results written to {out_dir}/ ({sum(o.status == 'ok' for o in outcomes)} ok, "
+                     f"{sum(o.status != 'ok' for o in outcomes)} failed)")
+    if not outcomes:
+        stderr.print(f"no submission (folder or .zip) found in {subs_dir}")
+        sys.exit(1)

@@ -1,0 +1,306 @@
+"""Scoring every submission of a folder: ``s5eval score-all``.
+
+For each submission (a folder or a ``.zip``) in ``SUBS_DIR`` the results go to
+``OUT/<label>/``:
+
+* on success the four files of ``score --out`` (:func:`s5eval.outputs.write_outputs`),
+  ``submission.json`` (package facts: nparams, names from the meta YAML,
+  development-set results) and last ``complete.json``, which holds the sha256
+  of each of the other files. A reader trusts a folder only when
+  ``complete.json`` is there and the digests match (:func:`read_complete`), so
+  a run killed half-way through writing is never read as a result;
+* on failure ``failed.json`` with the findings and the exit code; any older
+  result is removed first.
+
+Per-mixture records are cached by content (:mod:`s5eval.cache`) under
+``OUT/.s5eval-cache``, so a re-run recomputes only mixtures whose files or
+options changed. Mixtures are scored by a local process pool (``workers``) or,
+with ``scheduler``, by a Dask cluster (the ``dask`` extra); a cluster's
+workers must see the same files at the same paths.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import yaml
+
+from .atomic import write_json_atomic
+from .cache import RecordCache
+from .engine import MixtureJob, MixtureRecord, ScoreOptions, score_mixture
+from .findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
+from .io.refset import load_reference_set
+from .io.submission import DEV_RESULTS, EVAL_RESULTS, Submission
+from .labels import resolve_label_set
+from .outputs import OUTPUT_FILES, write_outputs
+from .score import ScoreConfig, ScoreRun, iter_scores, run_score
+
+try:  # zip reading lives in s5eval.io.archive
+    from .io.archive import submission_folder
+except ImportError:  # pragma: no cover - older trees without zip support
+    submission_folder = None
+
+CACHE_DIR = ".s5eval-cache"
+COMPLETE = "complete.json"
+FAILED = "failed.json"
+PACKAGE_INFO = "submission.json"
+INDEX = "score_all.json"
+_TEAM_SUFFIX = re.compile(r"_(\d+)$")
+
+Scorer = Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]]
+
+
+def team_of(label: str) -> str:
+    """The team of a submission label: the label without a trailing ``_<N>``."""
+    return _TEAM_SUFFIX.sub("", label)
+
+
+def discover_submissions(subs_dir: str | Path) -> list[Path]:
+    """Submission folders and ``.zip`` files directly in ``subs_dir``, sorted by name (hidden ones skipped)."""
+    root = Path(subs_dir)
+    if not root.is_dir():
+        raise S5InputError([error("E_SUBS_DIR", str(root), "the submissions folder does not exist")], exit_code=2)
+    found = [p for p in sorted(root.iterdir())
+             if not p.name.startswith(".") and (p.is_dir() or (p.is_file() and p.suffix.lower() == ".zip"))]
+    return found
+
+
+def label_for(path: Path) -> str:
+    return path.stem if path.is_file() else path.name
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[Path]:
+    if submission_folder is not None:
+        with submission_folder(path) as root:
+            yield root
+    elif path.is_file():
+        raise S5InputError([error("E_ZIP_UNSUPPORTED", str(path), "zip submissions are not supported here")])
+    else:
+        yield path
+
+
+# --- scorers --------------------------------------------------------------------------------------------
+
+
+def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
+    """A scorer that sends each mixture to the Dask scheduler at ``address``; returns (scorer, close)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise S5InputError([error("E_DASK_MISSING", "", "--scheduler needs the 'distributed' package: "
+                                  "pip install 's5eval[dask]'")], exit_code=2) from None
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise S5InputError([error("E_DASK_CONNECT", address, f"cannot reach the Dask scheduler: {exc}")],
+                           exit_code=2) from None
+
+    def score(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+        futures = client.map(score_mixture, list(jobs), options=options, pure=False)
+        for future in futures:
+            yield future.result()
+            future.release()
+
+    return score, client.close
+
+
+@dataclass
+class CachedScorer:
+    """Serves records from the cache, sends only the missing mixtures to ``backend``, stores what it gets."""
+
+    cache: RecordCache
+    backend: Scorer = iter_scores
+    computed: int = 0
+    reused: int = 0
+
+    def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+        keys = self.cache.keys(jobs, options)
+        cached = [self.cache.get(k) for k in keys]
+        missing = [job for job, rec in zip(jobs, cached) if rec is None]
+        fresh = self.backend(missing, options, workers)
+        for key, record in zip(keys, cached):
+            if record is None:
+                record = next(fresh)
+                self.cache.put(key, record)
+                self.computed += 1
+            else:
+                self.reused += 1
+            yield record
+        self.cache.save()
+
+
+# --- outputs of one submission ----------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def read_complete(folder: str | Path) -> dict | None:
+    """The ``complete.json`` of a result folder when every file it lists is there with its digest, else None."""
+    folder = Path(folder)
+    try:
+        marker = json.loads((folder / COMPLETE).read_text(encoding="utf-8"))
+        files = marker["files"]
+        if all(_sha256(folder / name) == digest for name, digest in files.items()):
+            return marker
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def _safe_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _safe_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def package_info(submission: Submission, label: str) -> dict:
+    """Facts a leaderboard shows that are not scores: names, nparams, development-set results."""
+    info: dict = {"label": label, "team": team_of(label), "kind": submission.kind, "name": None,
+                  "abbreviation": None, "technical_report": None, "nparams": None, "dev_results": None}
+    eval_results = _safe_json(submission.root / EVAL_RESULTS)
+    if isinstance(eval_results, dict) and isinstance(eval_results.get("nparams"), (int, float)):
+        info["nparams"] = int(eval_results["nparams"])
+    metas = sorted(submission.root.glob("*.meta.yaml"))
+    if metas:
+        meta = _safe_yaml(metas[0])
+        sub = meta.get("submission") if isinstance(meta.get("submission"), dict) else {}
+        for key in ("name", "abbreviation"):
+            if isinstance(sub.get(key), str):
+                info[key] = sub[key]
+        for key in ("technical_report", "report"):
+            if isinstance(sub.get(key), str):
+                info["technical_report"] = sub[key]
+        system = meta.get("system") if isinstance(meta.get("system"), dict) else {}
+        complexity = system.get("complexity") if isinstance(system.get("complexity"), dict) else {}
+        if info["nparams"] is None and isinstance(complexity.get("total_parameters"), (int, float)):
+            info["nparams"] = int(complexity["total_parameters"])
+    dev = _safe_json(submission.root / DEV_RESULTS)
+    if isinstance(dev, dict):
+        info["dev_results"] = dev
+    return info
+
+
+def write_success(folder: Path, run: ScoreRun, info: dict) -> None:
+    """Write the result files; ``complete.json`` (with their digests) last, after removing the old one."""
+    (folder / COMPLETE).unlink(missing_ok=True)
+    (folder / FAILED).unlink(missing_ok=True)
+    write_outputs(folder, run.results, run.records, run.subsets)
+    write_json_atomic(folder / PACKAGE_INFO, info)
+    names = list(OUTPUT_FILES) + [PACKAGE_INFO]
+    write_json_atomic(folder / COMPLETE, {"files": {name: _sha256(folder / name) for name in names}})
+
+
+def write_failure(folder: Path, label: str, findings: Sequence[Finding], exit_code: int) -> None:
+    """Record a failed submission; older results of it are removed first so none is mistaken for this run's."""
+    (folder / COMPLETE).unlink(missing_ok=True)
+    for name in OUTPUT_FILES:
+        (folder / name).unlink(missing_ok=True)
+    write_json_atomic(folder / FAILED, {"label": label, "team": team_of(label), "status": "failed",
+                                        "exit_code": exit_code, "findings": [f.to_dict() for f in findings]})
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SubmissionOutcome:
+    label: str
+    source: str
+    status: str  # "ok" or "failed"
+    headline: float | None = None
+    computed: int = 0
+    reused: int = 0
+    n_errors: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: ScoreConfig, cache: RecordCache,
+              backend: Scorer, progress: Callable[[int, int], None] | None = None) -> SubmissionOutcome:
+    """Score one submission into ``out_dir/label``; its own problems make it failed, never raise."""
+    folder = out_dir / label
+    scorer = CachedScorer(cache, backend)
+    try:
+        with _opened(path) as root:
+            try:
+                run = run_score(root, ref, config, progress=progress, scorer=scorer)
+                info = package_info(run.submission, label)
+            finally:
+                if Path(root) != path:  # a zip extracted to a temporary folder
+                    cache.digests.forget_under(root)
+        info["source"] = str(path)
+        write_success(folder, run, info)
+        headline = run.results["summary"].get(run.headline_key)
+        return SubmissionOutcome(label, str(path), "ok", headline, scorer.computed, scorer.reused,
+                                 findings=run.findings)
+    except ReferenceSetError:
+        raise
+    except S5InputError as exc:
+        findings, code = exc.findings, exc.exit_code
+    except Exception as exc:  # one broken submission never stops the run
+        findings, code = [error("E_INTERNAL", str(path), f"scoring failed: {type(exc).__name__}: {exc}")], EXIT_INVALID
+    write_failure(folder, label, findings, code)
+    return SubmissionOutcome(label, str(path), "failed", None, scorer.computed, scorer.reused,
+                             sum(f.is_error for f in findings), findings)
+
+
+def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config: ScoreConfig | None = None,
+              scheduler: str | None = None, cache_dir: str | Path | None = None,
+              on_start: Callable[[int, str, int], None] | None = None,
+              on_done: Callable[[SubmissionOutcome], None] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> list[SubmissionOutcome]:
+    """Score every submission of ``subs_dir``; write ``out_dir/<label>/...`` and ``out_dir/score_all.json``.
+
+    Raises :class:`ReferenceSetError` for a bad reference set (nothing can be scored then).
+    """
+    config = config or ScoreConfig()
+    out = Path(out_dir)
+    paths = discover_submissions(subs_dir)
+    try:
+        load_reference_set(ref, resolve_label_set(config.label_set))  # fail fast, before any submission
+    except ValueError as exc:
+        raise S5InputError([error("E_LABEL_SET", str(config.label_set), str(exc))], exit_code=2) from None
+    cache = RecordCache(Path(cache_dir) if cache_dir else out / CACHE_DIR)
+    backend, close = (dask_scorer(scheduler) if scheduler else (iter_scores, lambda: None))
+    outcomes: list[SubmissionOutcome] = []
+    seen: set[str] = set()
+    try:
+        for index, path in enumerate(paths):
+            label = label_for(path)
+            if on_start:
+                on_start(index, label, len(paths))
+            if label in seen:
+                finding = error("E_DUPLICATE_LABEL", str(path), f"another submission in this folder is also '{label}'")
+                outcome = SubmissionOutcome(label + "#dup", str(path), "failed", n_errors=1, findings=[finding])
+            else:
+                seen.add(label)
+                outcome = score_one(path, label, ref, out, config, cache, backend, progress)
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    finally:
+        close()
+        cache.save()
+    write_json_atomic(out / INDEX, {
+        "config": asdict(config),
+        "submissions": [{"label": o.label, "source": o.source, "status": o.status, "headline": o.headline,
+                         "computed": o.computed, "reused": o.reused, "n_errors": o.n_errors} for o in outcomes],
+    })
+    return outcomes
