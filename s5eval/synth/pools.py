@@ -1,0 +1,57 @@
+"""Where sources, noise and rooms come from: the embedded procedural pool (default).
+
+A pool answers four questions for the recipe: a target event of a class, an
+interferer event, 4-channel background noise, and the FOA response of a room
+for a direction. :class:`ProceduralPool` needs no data: procedural sources
+(:mod:`.sources`) and simulated shoebox rooms (:mod:`.rooms`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import rooms
+from .sources import CLASS_GENERATORS, INTERFERER_GENERATORS, background_noise, render_event
+
+
+class ProceduralPool:
+    """Procedural sources and pyroomacoustics shoebox rooms."""
+
+    noise_model = "procedural diffuse (independent channels, X/Y/Z at -4.8 dB re W)"
+
+    def draw_room(self, rng: np.random.Generator) -> rooms.Room:
+        return rooms.ROOMS[int(rng.integers(len(rooms.ROOMS)))]
+
+    def target(self, label: str, rng: np.random.Generator, sr: int, n: int) -> tuple[np.ndarray, str]:
+        """A unit-RMS event of ``n`` samples of class ``label`` and its source id."""
+        seed = int(rng.integers(2**31))
+        return render_event(CLASS_GENERATORS[label], np.random.default_rng(seed), sr, n), f"procedural/{label}/{seed}"
+
+    def interferer(self, rng: np.random.Generator, sr: int, n: int) -> tuple[str, np.ndarray, str]:
+        """A unit-RMS interferer event: (its kind, samples, source id)."""
+        names = sorted(INTERFERER_GENERATORS)
+        name = names[int(rng.integers(len(names)))]
+        seed = int(rng.integers(2**31))
+        event = render_event(INTERFERER_GENERATORS[name], np.random.default_rng(seed), sr, n)
+        return name, event, f"procedural-interferer/{name}/{seed}"
+
+    def noise(self, rng: np.random.Generator, sr: int, n: int) -> np.ndarray:
+        """Diffuse background noise (4, n): W at unit RMS, Y/Z/X independent at 1/√3 (SN3D diffuse field)."""
+        colour, hum = float(rng.uniform(0.0, 1.0)), float(rng.choice([50.0, 60.0]))
+        channels = [background_noise(rng, sr, n, colour, hum) for _ in range(4)]
+        channels[1:] = [c / np.sqrt(3.0) for c in channels[1:]]
+        return np.stack(channels)
+
+    def rir(self, room: rooms.Room, azimuth_deg: float, elevation_deg: float, distance_m: float, sr: int) -> np.ndarray:
+        return rooms.foa_rir(room.index, azimuth_deg, elevation_deg, distance_m, sr)
+
+
+_PROCEDURAL = ProceduralPool()
+
+
+def pool_for(config) -> ProceduralPool:
+    """The pool a config asks for: procedural by default, the DCASE dev set when ``source_dir`` is set."""
+    if config.source_dir:
+        from .devset import dev_set_pool
+
+        return dev_set_pool(config.source_dir)
+    return _PROCEDURAL
