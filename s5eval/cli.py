@@ -6,6 +6,7 @@ import click
 from . import __version__
 from .commands.score import score_command
 from .commands.score_all import score_all_command
+from .commands.synth import synth_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +17,7 @@ def cli() -> None:
 
 cli.add_command(score_command)
 cli.add_command(score_all_command)
+cli.add_command(synth_command)
 
 
 def main() -> None:
