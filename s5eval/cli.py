@@ -6,6 +6,7 @@ import click
 from . import __version__
 from .commands.score import score_command
 from .commands.score_all import score_all_command
+from .commands.leaderboard import leaderboard_command
 from .commands.synth import synth_command
 
 
@@ -17,6 +18,7 @@ def cli() -> None:
 
 cli.add_command(score_command)
 cli.add_command(score_all_command)
+cli.add_command(leaderboard_command)
 cli.add_command(synth_command)
 
 

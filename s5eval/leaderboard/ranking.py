@@ -1,0 +1,61 @@
+"""System and team ranking.
+
+Higher is better for every ranked figure (dB and %). Ranks follow standard
+competition ranking ("1224"): systems with equal figures (equal after rounding
+to ``decimals``) share a rank, the next rank skips. Systems without a figure
+(failed, or every mixture excluded) come last and share the last rank.
+
+Team ranking: a team's figure is its best system's; teams are ranked like
+systems, teams without a scored system last.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+TIE_DECIMALS = 6
+
+
+def competition_ranks(values: Sequence[float | None], decimals: int = TIE_DECIMALS) -> list[int]:
+    """Rank of each value (1 = highest); ties share the best rank; None ranks last (all together)."""
+    keyed = [None if v is None else round(float(v), decimals) for v in values]
+    scored = sorted((v for v in keyed if v is not None), reverse=True)
+    first_at: dict[float, int] = {}
+    for position, value in enumerate(scored, start=1):
+        first_at.setdefault(value, position)
+    last = len(scored) + 1
+    return [last if v is None else first_at[v] for v in keyed]
+
+
+def ranking_order(labels: Sequence[str], values: Sequence[float | None], decimals: int = TIE_DECIMALS) -> list[int]:
+    """Indices sorted by rank, then label (so equal ranks list in a stable order)."""
+    ranks = competition_ranks(values, decimals)
+    return sorted(range(len(labels)), key=lambda i: (ranks[i], labels[i]))
+
+
+@dataclass(frozen=True)
+class TeamEntry:
+    team: str
+    best_label: str | None       # the team's best system (None: no scored system)
+    value: float | None
+    rank: int
+    systems: tuple[str, ...]
+
+
+def team_ranking(labels: Sequence[str], teams: Sequence[str], values: Sequence[float | None],
+                 decimals: int = TIE_DECIMALS) -> list[TeamEntry]:
+    """One entry per team with its best system, in rank order."""
+    members: dict[str, list[int]] = {}
+    for i, team in enumerate(teams):
+        members.setdefault(team, []).append(i)
+    best: dict[str, int | None] = {}
+    for team, idx in members.items():
+        scored = [i for i in idx if values[i] is not None]
+        best[team] = min(scored, key=lambda i: (-values[i], labels[i])) if scored else None
+    names = sorted(members)
+    team_values = [None if best[t] is None else values[best[t]] for t in names]
+    ranks = competition_ranks(team_values, decimals)
+    entries = [TeamEntry(t, None if best[t] is None else labels[best[t]], v, r,
+                         tuple(sorted(labels[i] for i in members[t])))
+               for t, v, r in zip(names, team_values, ranks)]
+    return sorted(entries, key=lambda e: (e.rank, e.team))
