@@ -7,7 +7,9 @@ from . import __version__
 from .commands.score import score_command
 from .commands.score_all import score_all_command
 from .commands.leaderboard import leaderboard_command
+from .commands.reference import reference_command
 from .commands.synth import synth_command
+from .commands.validate import validate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +22,8 @@ cli.add_command(score_command)
 cli.add_command(score_all_command)
 cli.add_command(leaderboard_command)
 cli.add_command(synth_command)
+cli.add_command(reference_command)
+cli.add_command(validate_command)
 
 
 def main() -> None:

@@ -1,0 +1,226 @@
+"""Estimate audio: readable, complete, mono, the right rate and length; finite, not silent, not clipped.
+
+Headers are read without decoding (``audio_info`` plus a walk over the RIFF
+chunks to spot truncated files). Samples are read only for the checks that
+need them (NaN/Inf, all-zero, clipping), and PCM16 samples straight from the
+``data`` chunk without decoding; ``ValidateOptions.decode=False`` skips them.
+Files are checked in a thread pool (soundfile and numpy release the GIL).
+"""
+from __future__ import annotations
+
+import struct
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..findings import Finding, error, warning
+from ..io.audio import AudioInfo, AudioReadError, audio_info
+from ..labels import SILENCE
+from .context import Context, EstimateFile
+
+CLIP_FRACTION = 0.001  # share of samples at full scale from which an estimate counts as clipped
+_FULL_SCALE_FLOAT = np.float32(32767.0 / 32768.0)
+_WAVE_FORMAT_PCM = 0x0001
+_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+_MAX_CHUNKS = 1000
+
+
+@dataclass(frozen=True)
+class WavLayout:
+    """Where a RIFF/WAVE file keeps its samples: offsets and sizes in bytes."""
+
+    format_tag: int
+    channels: int
+    bits_per_sample: int
+    data_offset: int
+    data_size: int
+    file_size: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.data_offset + self.data_size > self.file_size
+
+    @property
+    def is_pcm16(self) -> bool:
+        return self.format_tag in (_WAVE_FORMAT_PCM, _WAVE_FORMAT_EXTENSIBLE) and self.bits_per_sample == 16
+
+
+def wav_layout(path: str | Path) -> WavLayout | None:
+    """Walk the RIFF chunks up to ``data``; None when the file is not a plain RIFF/WAVE file."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            file_size = handle.tell()
+            handle.seek(0)
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            fmt: tuple[int, int, int] | None = None
+            for _ in range(_MAX_CHUNKS):
+                chunk = handle.read(8)
+                if len(chunk) < 8:
+                    return None
+                chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if chunk_id == b"fmt ":
+                    body = handle.read(min(size, 64))
+                    if len(body) < 16:
+                        return None
+                    tag, channels, _, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                    fmt = (tag, channels, bits)
+                    handle.seek(size - len(body) + (size & 1), 1)
+                elif chunk_id == b"data":
+                    if fmt is None:
+                        return None
+                    return WavLayout(fmt[0], fmt[1], fmt[2], handle.tell(), size, file_size)
+                else:
+                    handle.seek(size + (size & 1), 1)
+    except (OSError, struct.error, ValueError):
+        return None
+    return None
+
+
+@dataclass
+class FileFacts:
+    """What was learnt about one estimate: its header (None when unreadable) and its findings."""
+
+    info: AudioInfo | None
+    findings: list[Finding]
+
+
+def _sample_findings(est: EstimateFile, info: AudioInfo, layout: WavLayout | None) -> list[Finding]:
+    """NaN/Inf, all-zero and clipping checks on the samples of a mono file."""
+    if layout is not None and layout.is_pcm16 and info.subtype == "PCM_16":
+        count = min(info.frames, layout.data_size // 2)
+        samples = np.fromfile(est.path, dtype="<i2", count=count, offset=layout.data_offset)
+        nonzero = bool(samples.any())
+        full_scale = int(np.count_nonzero((samples == 32767) | (samples == -32768))) if nonzero else 0
+        finite = True
+    else:
+        data = sf.read(str(est.path), dtype="float32", always_2d=True)[0][:, 0]
+        finite = bool(np.isfinite(data).all())
+        if not finite:
+            return [error("E_NONFINITE", est.shown, "contains NaN or infinite samples")]
+        nonzero = bool(data.any())
+        full_scale = int(np.count_nonzero(np.abs(data) >= _FULL_SCALE_FLOAT)) if nonzero else 0
+    findings = []
+    if not nonzero and est.label != SILENCE:
+        findings.append(warning("W_SILENT_ESTIMATE", est.shown, "is all zeros (scored as it is)"))
+    if info.frames and full_scale >= max(1, CLIP_FRACTION * info.frames):
+        findings.append(warning("W_CLIPPING", est.shown,
+                                f"{full_scale} samples ({100.0 * full_scale / info.frames:.2f} %) are at full scale: "
+                                "the estimate is clipped"))
+    return findings
+
+
+def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -> FileFacts:
+    """All checks of one estimate against the expected rate (Hz) and length (samples, None: unknown)."""
+    try:
+        info = audio_info(est.path)
+    except AudioReadError as exc:
+        return FileFacts(None, [error("E_UNREADABLE", est.shown, str(exc))])
+    layout = wav_layout(est.path)
+    findings: list[Finding] = []
+    if layout is not None and layout.truncated:
+        findings.append(error("E_TRUNCATED", est.shown,
+                              f"the header announces {layout.data_size} bytes of samples but the file holds only "
+                              f"{max(0, layout.file_size - layout.data_offset)}"))
+    if info.frames == 0:
+        findings.append(error("E_EMPTY_AUDIO", est.shown, "holds no samples"))
+    if info.channels != 1:
+        findings.append(error("E_CHANNELS", est.shown, f"has {info.channels} channels; an estimate must be mono (1 channel)"))
+    if info.samplerate != rate:
+        findings.append(error("E_SAMPLE_RATE", est.shown, f"is sampled at {info.samplerate} Hz; expected {rate} Hz"))
+    if frames is not None and info.frames != frames:
+        findings.append(error("E_LENGTH", est.shown,
+                              f"has {info.frames} samples; its mixture has {frames} ({frames / rate:.3f} s at {rate} Hz)"))
+    if decode and not findings:
+        try:
+            findings.extend(_sample_findings(est, info, layout))
+        except Exception as exc:  # a file that passes the header but fails to decode
+            findings.append(error("E_UNREADABLE", est.shown, f"cannot decode the samples: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"))
+    return FileFacts(info, findings)
+
+
+def _mixture_facts(ctx: Context) -> tuple[dict[str, AudioInfo], list[Finding]]:
+    """Headers of the reference mixtures that estimates refer to."""
+    out: dict[str, AudioInfo] = {}
+    findings: list[Finding] = []
+    wanted = sorted({e.soundscape for e in ctx.named_estimates})
+    for name in wanted:
+        mix = ctx.reference.mixtures.get(name)
+        if mix is None:
+            continue
+        try:
+            out[name] = audio_info(mix.path)
+        except AudioReadError as exc:
+            findings.append(error("E_REF_UNREADABLE", str(mix.path), str(exc)))
+    return out, findings
+
+
+def check_audio(ctx: Context) -> list[Finding]:
+    """Check every estimate WAV; with a reference set against its mixture, else against ``options.rate``."""
+    opts = ctx.options
+    findings: list[Finding] = []
+    mixtures: dict[str, AudioInfo] = {}
+    if ctx.reference is not None:
+        mixtures, findings = _mixture_facts(ctx)
+
+    def expected(est: EstimateFile) -> tuple[int, int | None]:
+        mix = mixtures.get(est.soundscape) if est.soundscape else None
+        return (mix.samplerate, mix.frames) if mix else (opts.rate, None)
+
+    def run(est: EstimateFile) -> FileFacts:
+        rate, frames = expected(est)
+        return check_file(est, rate, frames, opts.decode)
+
+    workers = opts.workers or _default_workers()
+    if workers > 1 and len(ctx.estimates) > 8:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            facts = list(pool.map(run, ctx.estimates, chunksize=16))
+    else:
+        facts = [run(est) for est in ctx.estimates]
+    for fact in facts:
+        findings.extend(fact.findings)
+    if ctx.reference is None:
+        findings.extend(_length_consistency(ctx, facts))
+    return findings
+
+
+def _length_consistency(ctx: Context, facts: list[FileFacts]) -> list[Finding]:
+    """Without a reference: one length per soundscape, and flag lengths unlike the package's usual one."""
+    findings: list[Finding] = []
+    lengths = [(est, f.info.frames) for est, f in zip(ctx.estimates, facts) if f.info and f.info.frames > 0]
+    per_mix: dict[str, list[tuple[EstimateFile, int]]] = defaultdict(list)
+    for est, frames in lengths:
+        if est.soundscape:
+            per_mix[est.soundscape].append((est, frames))
+    flagged: set[str] = set()
+    for mix, items in sorted(per_mix.items()):
+        distinct = Counter(n for _, n in items)
+        if len(distinct) > 1:
+            usual = distinct.most_common(1)[0][0]
+            for est, n in items:
+                if n != usual:
+                    flagged.add(est.shown)
+                    findings.append(error("E_LENGTH_MISMATCH", est.shown,
+                                          f"has {n} samples while the other estimates of '{mix}' have {usual}"))
+    if lengths:
+        usual, count = Counter(n for _, n in lengths).most_common(1)[0]
+        if count > len(lengths) // 2:
+            for est, n in lengths:
+                if n != usual and est.shown not in flagged:
+                    findings.append(warning("W_LENGTH_UNCOMMON", est.shown,
+                                            f"has {n} samples; most estimates have {usual} (check with --ref)"))
+    return findings
+
+
+def _default_workers() -> int:
+    import os
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)

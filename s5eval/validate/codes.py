@@ -1,0 +1,225 @@
+"""The catalogue of finding codes: severity, family, meaning and fix of each.
+
+``docs/findings.md`` is generated from this table
+(``python -m s5eval.validate.codes > docs/findings.md``) and a test keeps the
+two in sync, so a code is documented where it is defined.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from ..findings import ERROR, WARNING
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    severity: str
+    family: str
+    meaning: str
+    fix: str
+
+
+_E, _W = ERROR, WARNING
+
+_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
+    # family: input (command line and paths)
+    ("E_USAGE", _E, "input", "A command-line option has a value the command cannot use.", "See `s5eval COMMAND --help`."),
+    ("E_LABEL_SET", _E, "input", "`--label-set` is neither a built-in set nor a readable file of class names.",
+     "Use `dcase2026t4`, `dcase2025t4` or a text file with one class name a line."),
+    ("E_SUB_MISSING", _E, "input", "The submission path does not exist.", "Check the path."),
+    ("E_SUB_NOT_FOLDER", _E, "input", "The submission is a file but not a `.zip`.",
+     "Give the package folder, a folder of WAVs or a `.zip` of either."),
+    # family: archive
+    ("E_ZIP_CORRUPT", _E, "archive", "The zip cannot be read, a member fails its CRC, or expands beyond its declared size.",
+     "Re-create the zip with a standard tool (`zip -r NAME.zip NAME/`)."),
+    ("E_ZIP_ABSOLUTE", _E, "archive", "A member has an absolute path (`/x`, `C:\\x`).",
+     "Zip the package folder from its parent folder so paths are relative."),
+    ("E_ZIP_TRAVERSAL", _E, "archive", "A member path contains `..` (or a NUL) and would land outside the extraction folder.",
+     "Remove such members; paths must stay inside the package."),
+    ("E_ZIP_SYMLINK", _E, "archive", "A member is a symbolic link or another special file.",
+     "Zip the real files (`zip -r` without `--symlinks`)."),
+    ("E_ZIP_RATIO", _E, "archive", "A member expands more than the ratio limit (default 2000×): a zip bomb.",
+     "Store audio with deflate or no compression; the limit is `--max-ratio`."),
+    ("E_ZIP_TOO_LARGE", _E, "archive", "The members expand to more than the size limit (default 16 GiB).",
+     "Remove stray files; the limit is `--max-unzipped-bytes`."),
+    ("E_ZIP_TOO_MANY", _E, "archive", "The zip holds more members than the limit (default 50,000).",
+     "Remove stray files; the limit is `--max-members`."),
+    ("E_ZIP_OVERLAP", _E, "archive", "Two members share compressed bytes (the overlapping-file zip bomb).",
+     "Re-create the zip with a standard tool."),
+    ("E_ZIP_DUPLICATE_MEMBER", _E, "archive", "The same path appears twice (also when the names differ only in case).",
+     "Keep one copy of each file."),
+    ("E_ZIP_ENCRYPTED", _E, "archive", "A member is password-protected.", "Upload an unencrypted zip."),
+    # family: layout
+    ("E_PACKAGE_NAME", _E, "layout", "The package name is not `<Author>_<Affil>_task4_<N>` with N in 1–4.",
+     "Rename the package folder (and zip), e.g. `Smith_ACME_task4_1`."),
+    ("W_NOT_A_PACKAGE", _W, "layout", "The submission is a bare folder of WAVs, not a DCASE package.",
+     "Fine for `score`; for upload put the WAVs in `<package>/eval_out/` beside `eval_results.json` and the meta YAML."),
+    ("E_MISSING_EVAL_RESULTS", _E, "layout", "The package has no `eval_results.json`.",
+     "Write it next to `eval_out/` (schema: `schemas/eval_results.schema.json`)."),
+    ("E_MISSING_META", _E, "layout", "The package has no `<label>.meta.yaml`.",
+     "Add the DCASE meta file named after the package (schema: `schemas/meta.schema.json`)."),
+    ("E_META_FILENAME", _E, "layout", "A `*.meta.yaml` file is named after something other than the package.",
+     "Rename it to `<package name>.meta.yaml`."),
+    ("W_STRAY_FILE", _W, "layout", "A file at the package top level that the package layout does not define.",
+     "Remove it unless the organizers asked for it."),
+    ("W_JUNK_FILE", _W, "layout", "An operating-system file (`.DS_Store`, `Thumbs.db`, `._*`, `__MACOSX/`).",
+     "Remove it; it is ignored."),
+    ("E_NESTED_FILES", _E, "layout", "A folder inside `eval_out/`: estimates must lie directly in `eval_out/`.",
+     "Move the WAVs up into `eval_out/` and remove the folder."),
+    ("E_NOT_WAV", _E, "layout", "A file in `eval_out/` that is not a `.wav`.", "Remove it or convert it to WAV."),
+    ("E_NO_ESTIMATES", _E, "layout", "The submission holds no estimate WAV at all.",
+     "Check that the WAVs are in `eval_out/` (package) or in the folder given (bare)."),
+    # family: names
+    ("E_BAD_NAME", _E, "names", "A filename follows neither `<mix>_<i>_<Label>.wav` (2026) nor `<mix>_<Label>.wav` (2025).",
+     "Rename the file to one of the two forms."),
+    ("E_UNKNOWN_LABEL", _E, "names", "A filename ends in a label that is not a class of the label set (names are case-sensitive).",
+     "Use the exact class name, e.g. `FootSteps`, or `silence` for an empty slot."),
+    ("E_UNKNOWN_SOUNDSCAPE", _E, "names", "A filename names a soundscape that is not in the reference set (exact match).",
+     "Use the soundscape name exactly as in `soundscape/`, e.g. `eval_0007`."),
+    ("E_AMBIGUOUS_NAME", _E, "names", "A filename reads as a 2025 name of one soundscape and a 2026 name of another.",
+     "Use the 2026 form `<mix>_<i>_<Label>.wav` throughout."),
+    ("E_DUPLICATE_OUTPUT", _E, "names", "Two files use the same output slot `<mix>_<i>` (2026 form).",
+     "Number the outputs of a soundscape 0, 1, 2, … without repeats."),
+    ("E_DUPLICATE_FILE", _E, "names", "Two filenames differ only in letter case: they collide on Windows and macOS.",
+     "Keep one of them."),
+    ("W_MIXED_FORMS", _W, "names", "The package mixes the 2025 and the 2026 filename forms.",
+     "Both are scored; prefer the 2026 form `<mix>_<i>_<Label>.wav`."),
+    ("W_TOO_MANY_ESTIMATES", _W, "names", "A soundscape has more estimates than the limit (default 3, the most targets a mixture holds).",
+     "Each estimate beyond the true sources counts as a false positive; the limit is `--max-estimates`."),
+    # family: audio
+    ("E_UNREADABLE", _E, "audio", "The WAV cannot be opened or decoded.", "Write it again with a standard tool (soundfile, sox)."),
+    ("E_TRUNCATED", _E, "audio", "The WAV holds fewer bytes than its header announces (an interrupted copy).",
+     "Copy or write the file again."),
+    ("E_EMPTY_AUDIO", _E, "audio", "The WAV holds no samples.", "Write the estimate with the mixture's length."),
+    ("E_CHANNELS", _E, "audio", "An estimate is not mono.", "Write one channel per estimate file."),
+    ("E_SAMPLE_RATE", _E, "audio", "The sample rate differs from the mixture's (or from `--rate`, default 32 kHz, without `--ref`).",
+     "Resample to the mixture's rate (32 kHz in DCASE)."),
+    ("E_LENGTH", _E, "audio", "The length in samples differs from the mixture's.",
+     "Pad or trim to exactly the mixture's length (320,000 samples for 10 s at 32 kHz)."),
+    ("E_LENGTH_MISMATCH", _E, "audio", "Without `--ref`: estimates of one soundscape have different lengths.",
+     "Write every estimate with its mixture's length."),
+    ("W_LENGTH_UNCOMMON", _W, "audio", "Without `--ref`: a length that differs from the most common length in the package.",
+     "Check the file against its mixture with `--ref`."),
+    ("E_NONFINITE", _E, "audio", "The estimate holds NaN or infinite samples.", "Fix the system output (e.g. a division by zero)."),
+    ("W_SILENT_ESTIMATE", _W, "audio", "The estimate is all zeros (it is scored as it is).",
+     "Label an empty output `silence`, or leave it out."),
+    ("W_CLIPPING", _W, "audio", "At least 0.1 % of the samples are at full scale: the estimate is clipped.",
+     "Scale the output down before writing integer PCM."),
+    # family: reference coverage
+    ("W_UNCOVERED_SOUNDSCAPES", _W, "coverage",
+     "With `--ref`: more than half of the reference soundscapes have no estimate file (a partial upload?).",
+     "A soundscape without estimates is legal (nothing predicted), but check that no file went missing."),
+    # family: eval_results.json and dev_set_test_results.json
+    ("E_JSON_SYNTAX", _E, "results", "A JSON file is not valid JSON (also NaN/Infinity, bad encoding or too deep nesting).",
+     "Write it with `json.dump`; the message gives line and column."),
+    ("E_JSON_DUPLICATE_KEY", _E, "results", "A JSON object repeats a key.", "Keep one value per key."),
+    ("E_JSON_TOO_LARGE", _E, "results", "A JSON file is larger than 256 MiB.", "Remove unrelated content."),
+    ("E_RESULTS_SCHEMA", _E, "results", "`eval_results.json` does not follow its schema.",
+     "Follow `schemas/eval_results.schema.json`; the message names the path inside the file."),
+    ("E_NPARAMS", _E, "results", "`nparams` is missing or not a non-negative integer.", "Give the parameter count as an integer."),
+    ("E_PROBABILITY", _E, "results", "A `probability` is not a number in [0, 1].", "Give label probabilities in [0, 1]."),
+    ("E_RESULTS_MISSING_FILE", _E, "results", "`eval_results.json` lists a file that is not in `eval_out/`.",
+     "Add the file or remove the entry."),
+    ("E_RESULTS_UNLISTED_FILE", _E, "results", "A WAV in `eval_out/` is not listed in `eval_results.json`.",
+     "List every estimate file once."),
+    ("E_RESULTS_DUPLICATE_ENTRY", _E, "results", "A file is listed more than once.", "List every estimate file once."),
+    ("E_RESULTS_DUPLICATE_SOUNDSCAPE", _E, "results", "A soundscape has more than one entry.", "Merge its entries."),
+    ("E_RESULTS_LABEL_MISMATCH", _E, "results", "The listed label differs from the label in the filename.",
+     "Make the `label` equal to the filename's label."),
+    ("E_RESULTS_SOUNDSCAPE_MISMATCH", _E, "results", "A file is listed under a soundscape other than the one its name gives.",
+     "List the file under its own soundscape."),
+    ("E_RESULTS_UNKNOWN_SOUNDSCAPE", _E, "results", "With `--ref`: an entry names a soundscape that is not in the reference set.",
+     "Use the soundscape names of the evaluation set."),
+    ("W_RESULTS_MISSING_SOUNDSCAPE", _W, "results", "With `--ref`: reference soundscapes without an entry.",
+     "Give every soundscape an entry, with an empty `estimate` list when nothing was found."),
+    ("E_DEV_RESULTS_SCHEMA", _E, "results", "`dev_set_test_results.json` does not follow its schema.",
+     "Follow `schemas/dev_set_test_results.schema.json` (the layout of `eval_results.json`)."),
+    ("W_NPARAMS_MISMATCH", _W, "results", "`nparams` differs from the meta YAML's `system.complexity.total_parameters`.",
+     "Give the same parameter count in both files."),
+    # family: meta YAML
+    ("E_YAML_SYNTAX", _E, "meta", "The meta YAML cannot be parsed (also bad encoding or unsafe tags).",
+     "Fix the YAML; the message gives line and column. Only plain YAML is read (safe loader)."),
+    ("E_YAML_ALIASES", _E, "meta", "The meta YAML uses more than 100 anchors/aliases (a billion-laughs pattern).",
+     "Write the values out; the meta file needs no aliases."),
+    ("E_YAML_TOO_LARGE", _E, "meta", "The meta YAML is larger than 1 MiB.", "Remove unrelated content."),
+    ("E_META_SCHEMA", _E, "meta", "The meta YAML does not follow the DCASE submission meta layout.",
+     "Follow `schemas/meta.schema.json`; the message names the key."),
+    ("E_META_LABEL", _E, "meta", "`submission.label` differs from the package name.", "Set it to the package name."),
+    ("E_META_ABBREVIATION", _E, "meta", "`submission.abbreviation` is longer than 10 characters (or missing).",
+     "Shorten it to at most 10 characters."),
+    ("E_META_CORRESPONDING", _E, "meta", "Not exactly one author has `corresponding: true`.",
+     "Mark exactly one author as corresponding."),
+    ("E_META_PARAMETERS", _E, "meta", "`system.complexity.total_parameters` is not a non-negative integer.",
+     "Give the parameter count as an integer."),
+    # family: reference set (exit code 3)
+    ("E_REF_MISSING", _E, "reference", "The reference set folder does not exist or is not a folder.", "Check `--ref`."),
+    ("E_REF_LAYOUT", _E, "reference", "No `soundscape/` folder under `--ref`, nor a DCASE dataset layout.",
+     "Point `--ref` at the folder holding `soundscape/` and `oracle_target/`."),
+    ("E_REF_AMBIGUOUS", _E, "reference", "Several reference sets found under `--ref`.", "Point `--ref` at one of them."),
+    ("E_REF_EMPTY", _E, "reference", "`soundscape/` holds no WAV.", "Check the reference set."),
+    ("E_REF_NO_TARGETS", _E, "reference", "The reference set has no `oracle_target/` folder.", "Check the reference set."),
+    ("E_REF_TARGET_NAME", _E, "reference", "A target filename does not parse against the soundscapes and labels.",
+     "Check the reference set and `--label-set`."),
+    ("E_REF_UNREADABLE", _E, "reference", "A mixture or target WAV cannot be read.", "Check the reference set files."),
+    ("E_REF_CHANNELS", _E, "reference", "A target is not mono.", "Check the reference set files."),
+    ("E_REF_SAMPLE_RATE", _E, "reference", "A target's rate differs from its mixture's.", "Check the reference set files."),
+    ("E_REF_LENGTH", _E, "reference", "A target's length differs from its mixture's.", "Check the reference set files."),
+    ("E_REF_NONFINITE", _E, "reference", "A target holds NaN or infinite samples.", "Check the reference set files."),
+    ("E_SUBSETS_HEADER", _E, "reference", "`subsets.csv` lacks the columns `soundscape` and `subset`.",
+     "Follow `schemas/subsets_row.schema.json`."),
+    ("E_SUBSETS_UNREADABLE", _E, "reference", "`subsets.csv` cannot be read.", "Check the file's encoding (UTF-8)."),
+    ("E_SUBSETS_UNKNOWN_SOUNDSCAPE", _E, "reference", "`subsets.csv` names soundscapes not in the reference set.",
+     "Fix the names or the reference set."),
+    # family: scoring
+    ("E_NOTHING_SCORED", _E, "scoring", "No mixture could be scored.", "Fix the errors listed with it."),
+)
+
+CATALOGUE: dict[str, CodeInfo] = {row[0]: CodeInfo(*row) for row in _TABLE}
+FAMILY_TITLES = {
+    "input": "Command line and paths",
+    "archive": "Zip archives",
+    "layout": "Package layout",
+    "names": "Estimate filenames",
+    "audio": "Estimate audio",
+    "coverage": "Coverage of the reference set",
+    "results": "eval_results.json and dev_set_test_results.json",
+    "meta": "Meta YAML (<label>.meta.yaml)",
+    "reference": "Reference set (exit code 3)",
+    "scoring": "Scoring",
+}
+
+
+def family_of(code: str) -> str:
+    """The family of a code ('other' for codes defined outside this catalogue)."""
+    info = CATALOGUE.get(code)
+    return info.family if info else "other"
+
+
+def render_markdown() -> str:
+    """``docs/findings.md``: every code with its severity, meaning and fix, by family."""
+    lines = [
+        "# Findings: codes, severities, meanings and fixes",
+        "",
+        "Every problem `s5eval` finds in a submission or a reference set is a *finding*",
+        "`{code, severity, file, message}`. Codes are stable: `E_…` are errors, `W_…` warnings.",
+        "`s5eval validate` exits 0 without errors (warnings allowed; `--strict` turns warnings into",
+        "errors), 1 when the submission is invalid, 2 on a usage error, 3 when the reference set has a problem.",
+        "`s5eval score` refuses a submission with errors unless `--force`.",
+        "",
+        "Generated from `s5eval/validate/codes.py` (`python -m s5eval.validate.codes > docs/findings.md`).",
+        "",
+    ]
+    for family, title in FAMILY_TITLES.items():
+        rows = [c for c in CATALOGUE.values() if c.family == family]
+        lines += [f"## {title}", "", "| code | severity | meaning | fix |", "|---|---|---|---|"]
+        for c in rows:
+            cells = [f"`{c.code}`", c.severity, c.meaning, c.fix]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation generator
+    sys.stdout.write(render_markdown())

@@ -1,0 +1,83 @@
+"""What every check sees: the options, the discovered submission and, optionally, the reference set."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..io.archive import DEFAULT_LIMITS, ArchiveLimits
+from ..io.filenames import SourceName
+from ..io.refset import ReferenceSet
+
+DCASE_RATE_HZ = 32_000
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    """Settings of a validation run.
+
+    ``decode``: read samples for the NaN/Inf, all-zero and clipping checks
+    (headers and lengths are always checked); ``max_estimates``: estimates per
+    soundscape above which ``W_TOO_MANY_ESTIMATES`` is raised; ``rate``: the
+    expected sample rate in Hz when no reference set is given; ``workers``:
+    threads reading audio (default: all cores); ``metadata``: check the package
+    name, ``eval_results.json`` and the meta YAML (``score`` turns this off:
+    it checks only what bears on the numbers).
+    """
+
+    label_set: str | None = None
+    strict: bool = False
+    decode: bool = True
+    max_estimates: int = 3
+    rate: int = DCASE_RATE_HZ
+    workers: int | None = None
+    metadata: bool = True
+    limits: ArchiveLimits = DEFAULT_LIMITS
+
+
+@dataclass
+class EstimateFile:
+    """One WAV of the estimate folder and its parsed name (None when the name does not parse)."""
+
+    path: Path
+    shown: str
+    name: SourceName | None = None
+
+    @property
+    def soundscape(self) -> str | None:
+        return self.name.soundscape if self.name else None
+
+    @property
+    def label(self) -> str | None:
+        return self.name.label if self.name else None
+
+
+@dataclass
+class Context:
+    """The submission under check.
+
+    ``root``: the folder (a zip is already extracted); ``shown_root``: how paths
+    are shown in findings (the path the user gave, zip included); ``kind``:
+    "package" or "bare"; ``label``: the package name.
+    """
+
+    root: Path
+    shown_root: str
+    kind: str
+    estimate_dir: Path
+    label: str
+    labels: tuple[str, ...]
+    options: ValidateOptions
+    reference: ReferenceSet | None = None
+    estimates: list[EstimateFile] = field(default_factory=list)
+
+    def shown(self, path: Path) -> str:
+        """The path as findings show it: below the submission the user named."""
+        try:
+            rel = path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+        return self.shown_root if rel == "." else f"{self.shown_root}/{rel}"
+
+    @property
+    def named_estimates(self) -> list[EstimateFile]:
+        return [e for e in self.estimates if e.name is not None]

@@ -1,0 +1,91 @@
+"""Package layout: the package name, the files it must hold, and nothing stray.
+
+Also lists the estimate WAVs (``ctx.estimates``) that the later checks read.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..findings import Finding, error, warning
+from ..io.submission import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, PACKAGE_NAME
+from .context import Context, EstimateFile
+
+META_SUFFIX = ".meta.yaml"
+_JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".ipynb_checkpoints"}
+_ALLOWED_EXTRA = (".pdf", ".md", ".txt")  # technical report, README
+
+
+def is_junk(name: str) -> bool:
+    """Files operating systems and archivers leave behind."""
+    return name in _JUNK_NAMES or name.startswith("._")
+
+
+def list_estimates(ctx: Context) -> list[Finding]:
+    """Fill ``ctx.estimates`` with the WAVs of the estimate folder; findings for anything else in it."""
+    findings: list[Finding] = []
+    package = ctx.kind == "package"
+    try:
+        entries = sorted(os.scandir(ctx.estimate_dir), key=lambda e: e.name)
+    except OSError as exc:
+        return [error("E_UNREADABLE", ctx.shown(ctx.estimate_dir), f"cannot list the folder: {exc.strerror or exc}")]
+    for entry in entries:
+        path = Path(entry.path)
+        shown = ctx.shown(path)
+        if is_junk(entry.name):
+            findings.append(warning("W_JUNK_FILE", shown, "is an operating-system file; it is ignored"))
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            if package:
+                findings.append(error("E_NESTED_FILES", shown,
+                                      f"is a folder inside {ESTIMATE_DIR}/; estimates must lie directly in {ESTIMATE_DIR}/"))
+            continue
+        if entry.name.lower().endswith(".wav"):
+            ctx.estimates.append(EstimateFile(path, shown))
+        elif package:
+            findings.append(error("E_NOT_WAV", shown, f"is not a .wav file; {ESTIMATE_DIR}/ may hold only estimate WAVs"))
+        elif not _is_package_file(entry.name, ctx.label):
+            findings.append(warning("W_STRAY_FILE", shown, "is not a .wav file; it is ignored"))
+    if not ctx.estimates:
+        where = ctx.shown(ctx.estimate_dir)
+        findings.append(error("E_NO_ESTIMATES", where, "holds no estimate WAV file"))
+    return findings
+
+
+def _is_package_file(name: str, label: str) -> bool:
+    return name in (EVAL_RESULTS, DEV_RESULTS) or name.endswith(META_SUFFIX)
+
+
+def check_package(ctx: Context) -> list[Finding]:
+    """Name and top-level files of a DCASE package (or a warning for a bare folder)."""
+    root_shown = ctx.shown(ctx.root)
+    if ctx.kind != "package":
+        return [warning("W_NOT_A_PACKAGE", root_shown,
+                        f"is a bare folder of WAVs; a DCASE upload is a folder <Author>_<Affil>_task4_<N> holding "
+                        f"{ESTIMATE_DIR}/, {EVAL_RESULTS} and <label>{META_SUFFIX}")]
+    findings: list[Finding] = []
+    if not PACKAGE_NAME.match(ctx.label):
+        findings.append(error("E_PACKAGE_NAME", root_shown,
+                              f"the package name '{ctx.label}' is not <Author>_<Affil>_task4_<N> "
+                              "(letters, digits and '-' in each part, N from 1 to 4), e.g. Smith_ACME_task4_1"))
+    if not (ctx.root / EVAL_RESULTS).is_file():
+        findings.append(error("E_MISSING_EVAL_RESULTS", ctx.shown(ctx.root / EVAL_RESULTS),
+                              f"the package has no {EVAL_RESULTS}"))
+    meta_name = ctx.label + META_SUFFIX
+    metas = []
+    for entry in sorted(os.scandir(ctx.root), key=lambda e: e.name):
+        name = entry.name
+        shown = ctx.shown(Path(entry.path))
+        if name in (ESTIMATE_DIR, EVAL_RESULTS, DEV_RESULTS, meta_name):
+            continue
+        if is_junk(name):
+            findings.append(warning("W_JUNK_FILE", shown, "is an operating-system file; it is ignored"))
+        elif name.endswith(META_SUFFIX):
+            metas.append(name)
+            findings.append(error("E_META_FILENAME", shown,
+                                  f"the meta file must be named after the package: {meta_name}"))
+        elif not name.lower().endswith(_ALLOWED_EXTRA):
+            findings.append(warning("W_STRAY_FILE", shown, "is not part of the package layout; it is ignored"))
+    if not (ctx.root / meta_name).is_file() and not metas:
+        findings.append(error("E_MISSING_META", ctx.shown(ctx.root / meta_name), f"the package has no {meta_name}"))
+    return findings

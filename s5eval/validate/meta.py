@@ -1,0 +1,73 @@
+"""The meta YAML ``<label>.meta.yaml``: DCASE submission meta layout, read with the safe loader."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..findings import Finding, error, warning
+from .context import Context
+from .layout import META_SUFFIX
+from .loaders import load_yaml_file
+from .schemas import describe, schema_errors
+
+_CORRESPONDING_KEYWORDS = {"contains", "minContains", "maxContains"}
+
+
+def _schema_code(err) -> str:
+    path = [str(p) for p in err.absolute_path]
+    if path[-1:] == ["authors"] and err.validator in _CORRESPONDING_KEYWORDS:
+        return "E_META_CORRESPONDING"
+    if path[-1:] == ["abbreviation"] or (path == ["submission"] and "'abbreviation'" in err.message):
+        return "E_META_ABBREVIATION"
+    if "total_parameters" in path or (path[-1:] == ["complexity"] and "'total_parameters'" in err.message):
+        return "E_META_PARAMETERS"
+    return "E_META_SCHEMA"
+
+
+def meta_path(ctx: Context) -> Path | None:
+    """``<label>.meta.yaml``, else the only ``*.meta.yaml`` of the package (misnamed, reported by the layout check)."""
+    exact = ctx.root / f"{ctx.label}{META_SUFFIX}"
+    if exact.is_file():
+        return exact
+    others = sorted(p for p in ctx.root.glob(f"*{META_SUFFIX}") if p.is_file())
+    return others[0] if len(others) == 1 else None
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def check_meta(ctx: Context) -> tuple[Any, list[Finding]]:
+    """Load the meta YAML safely, check its schema and that its label is the package name."""
+    path = meta_path(ctx)
+    if path is None:
+        return None, []  # reported by the layout check
+    where = ctx.shown(path)
+    data, findings = load_yaml_file(path, where)
+    if findings:
+        return None, findings
+    try:
+        findings = [error(_schema_code(err), where, describe(err)) for err in schema_errors("meta", data)]
+    except ValueError as exc:
+        return None, [error("E_YAML_SYNTAX", where, str(exc))]
+    label = _get(data, "submission", "label")
+    if isinstance(label, str) and label != ctx.label:
+        findings.append(error("E_META_LABEL", where,
+                              f"$.submission.label is '{label}' but the package is named '{ctx.label}'"))
+    return data, findings
+
+
+def check_nparams(ctx: Context, eval_results: Any, meta: Any) -> list[Finding]:
+    """``nparams`` of eval_results.json equals the meta YAML's ``system.complexity.total_parameters``."""
+    nparams = eval_results.get("nparams") if isinstance(eval_results, dict) else None
+    total = _get(meta, "system", "complexity", "total_parameters")
+    if isinstance(nparams, int) and isinstance(total, int) and not isinstance(nparams, bool) \
+            and not isinstance(total, bool) and nparams != total:
+        path = meta_path(ctx)
+        return [warning("W_NPARAMS_MISMATCH", ctx.shown(path) if path else ctx.shown(ctx.root),
+                        f"system.complexity.total_parameters is {total} but eval_results.json says nparams {nparams}")]
+    return []
