@@ -1,0 +1,152 @@
+"""Reference (calibration) submissions: packages whose scores are known in advance.
+
+Each kind writes a complete DCASE package folder (``eval_out/*.wav``,
+``eval_results.json`` with probabilities and ``nparams``, ``<label>.meta.yaml``)
+for a reference set. Their scores anchor a leaderboard and check the metric
+(see ``docs/calibration.md`` for the score each must get):
+
+* ``oracle``: the reference targets themselves (byte copies) — the upper bound.
+* ``mixture``: channel 0 of the mixture for every reference label — CAPI-SDRi
+  exactly 0 dB, label accuracies 100 %.
+* ``silence``: no source at all (one all-zero ``silence`` padding file per
+  mixture, which the metric ignores) — CAPI-SDRi 0 dB with zero penalties.
+* ``oracle-labels-noisy``: every reference target plus white noise at
+  ``snr_db`` dB (float WAV) — each pair's SDR is ``snr_db``.
+* ``random-labels``: as many estimates as references, labels drawn uniformly
+  (seeded) — audio is channel 0 of the mixture, so every TP pair has SDRi 0 dB.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .atomic import write_atomic, write_json_atomic
+from .io.audio import audio_info, read_audio, write_audio
+from .io.refset import ReferenceSet, load_reference_set
+from .labels import SILENCE, resolve_label_set
+
+KINDS = ("oracle", "mixture", "silence", "oracle-labels-noisy", "random-labels")
+ESTIMATE_DIR = "eval_out"
+
+
+@dataclass(frozen=True)
+class ReferenceSubmissionInfo:
+    """What was written: the package folder, its label and how many estimate files."""
+
+    root: Path
+    label: str
+    kind: str
+    n_files: int
+
+
+def package_label(kind: str) -> str:
+    """A package name that follows ``<Author>_<Affiliation>_task4_<N>``, e.g. ``Oracle_S5eval_task4_1``."""
+    author = "".join(part.capitalize() for part in kind.split("-"))
+    return f"{author}_S5eval_task4_1"
+
+
+def write_reference_submission(kind: str, ref: str | Path, out: str | Path, snr_db: float = 10.0, seed: int = 0,
+                               label_set: str | None = None) -> ReferenceSubmissionInfo:
+    """Write the calibration submission ``kind`` for reference set ``ref`` into package folder ``out``.
+
+    ``snr_db`` (dB) is used by ``oracle-labels-noisy``, ``seed`` by the two seeded kinds.
+    Raises :class:`ReferenceSetError` for a bad reference set, ``ValueError`` for an unknown kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown reference submission {kind!r}; choose one of {', '.join(KINDS)}")
+    classes = resolve_label_set(label_set)
+    reference = load_reference_set(ref, classes)
+    root = Path(out)
+    eval_out = root / ESTIMATE_DIR
+    if eval_out.exists():
+        shutil.rmtree(eval_out)
+    eval_out.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    probabilities = []
+    n_files = 0
+    for name, mixture in reference.mixtures.items():
+        entries = _write_mixture(kind, reference, name, eval_out, classes, rng, snr_db)
+        probabilities.append({"soundscape": name, "estimate": entries})
+        n_files += len(entries)
+    label = root.name
+    results = {"nparams": 0, "probabilities": probabilities,
+               "config": {"reference_submission": kind, "snr_db": snr_db if kind == "oracle-labels-noisy" else None,
+                          "seed": seed if kind in ("oracle-labels-noisy", "random-labels") else None}}
+    write_json_atomic(root / "eval_results.json", results)
+    write_atomic(root / f"{label}.meta.yaml", lambda h: yaml.safe_dump(_meta(label, kind), h, sort_keys=False))
+    return ReferenceSubmissionInfo(root, label, kind, n_files)
+
+
+def _write_mixture(kind: str, reference: ReferenceSet, name: str, eval_out: Path, classes: tuple[str, ...],
+                   rng: np.random.Generator, snr_db: float) -> list[dict]:
+    mixture = reference.mixtures[name]
+    targets = sorted(mixture.targets, key=lambda t: t.path.name)
+    entries: list[dict] = []
+
+    def add(index: int, label: str, probability: float) -> Path:
+        filename = f"{name}_{index}_{label}.wav"
+        entries.append({"filename": filename, "label": label, "probability": probability})
+        return eval_out / filename
+
+    if kind == "oracle":
+        for k, target in enumerate(targets):
+            shutil.copyfile(target.path, add(k, target.label, 1.0))
+    elif kind == "mixture":
+        if targets:
+            channel0, info = read_audio(mixture.path, channel=0)
+            for k, target in enumerate(targets):
+                write_audio(add(k, target.label, 1.0), channel0, info.samplerate, subtype="FLOAT")
+    elif kind == "silence":
+        info = audio_info(mixture.path)
+        write_audio(add(0, SILENCE, 0.0), np.zeros(info.frames, dtype=np.float32), info.samplerate)
+    elif kind == "oracle-labels-noisy":
+        for k, target in enumerate(targets):
+            clean, info = read_audio(target.path, channel=0)
+            write_audio(add(k, target.label, 1.0), add_noise_at_snr(clean, snr_db, rng), info.samplerate,
+                        subtype="FLOAT")
+    elif kind == "random-labels":
+        if targets:
+            channel0, info = read_audio(mixture.path, channel=0)
+            for k in range(len(targets)):
+                label = classes[int(rng.integers(len(classes)))]
+                write_audio(add(k, label, float(rng.uniform(0.5, 1.0))), channel0, info.samplerate, subtype="FLOAT")
+    return entries
+
+
+def add_noise_at_snr(clean: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """``clean`` + white noise scaled so that 10·log10(Σclean² / Σnoise²) = ``snr_db`` exactly (float64)."""
+    signal64 = clean.astype(np.float64)
+    noise = rng.standard_normal(signal64.size)
+    energy = float(np.sum(signal64**2))
+    if energy > 0:
+        noise *= np.sqrt(energy / 10 ** (snr_db / 10) / float(np.sum(noise**2)))
+    else:
+        noise *= 1e-3
+    return (signal64 + noise).astype(np.float32)
+
+
+def _meta(label: str, kind: str) -> dict:
+    return {
+        "submission": {
+            "label": label,
+            "name": f"s5eval reference submission: {kind}",
+            "abbreviation": "".join(p[0].upper() for p in kind.split("-"))[:10] + "Ref",
+            "authors": [{
+                "lastname": "Reference", "firstname": "S5eval", "email": "s5eval@example.org", "corresponding": True,
+                "affiliation": {"abbreviation": "S5eval", "institute": "s5eval toolkit",
+                                "department": "calibration", "location": "n/a"},
+            }],
+        },
+        "system": {
+            "description": {"reference_submission": kind},
+            "complexity": {"total_parameters": 0},
+            "external_datasets": [],
+            "source_code": "https://pypi.org/project/s5eval/",
+        },
+        "results": {"development_dataset": {}},
+    }
+
