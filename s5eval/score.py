@@ -19,10 +19,13 @@ from . import __version__
 from .aggregate import AggregateOptions, per_class, summarize
 from .engine import MixtureJob, MixtureRecord, ScoreOptions, jobs_for, score_mixture
 from .findings import EXIT_REFERENCE, Finding, ReferenceSetError, S5InputError, error
+from .io.archive import DEFAULT_LIMITS, ArchiveLimits, submission_folder
 from .io.refset import ReferenceSet, load_reference_set
 from .io.submission import Submission, find_estimates, open_submission
 from .labels import resolve_label_set
 from .subsets import load_extra_subsets, memberships
+from .validate import ValidateOptions, context_for, file_checks
+from .validate.runner import is_reference_problem
 
 METRICS = ("capi-sdri", "ca-sdri", "casa-sdr")
 METRIC_KEYS = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}
@@ -42,6 +45,7 @@ class ScoreConfig:
     n_resamples: int = 1000
     seed: int = 0
     force: bool = False
+    archive_limits: ArchiveLimits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -55,6 +59,7 @@ class ScoreRun:
     subsets: dict[str, list[str]]
     results: dict
     findings: list[Finding] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
 
     @property
     def headline_key(self) -> str:
@@ -102,7 +107,13 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
               progress: Callable[[int, int], None] | None = None,
               scorer: Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]] | None = None,
               ) -> ScoreRun:
-    """Score a submission against a reference set; see the module docstring for errors.
+    """Score a submission (folder or ``.zip``) against a reference set; see the module docstring for errors.
+
+    The submission is first checked like ``s5eval validate`` does for the
+    estimate files (names, duplicates, headers: channels, rate, length), without
+    the package metadata. With errors it is refused (:class:`S5InputError`, exit
+    1) unless ``config.force``: then the files with errors are left out and
+    listed in ``ScoreRun.skipped_files``.
 
     ``scorer`` replaces :func:`iter_scores` (same arguments, records in job order):
     ``score-all`` passes one that serves cached records and farms the rest out.
@@ -110,11 +121,40 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
     config = config or ScoreConfig()
     if config.metric not in METRICS:
         raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=2)
-    reference, submission = prepare(sub_path, ref_path, config)
+    with submission_folder(sub_path, config.archive_limits) as folder:
+        return _run_score_folder(folder, sub_path, ref_path, config, progress, scorer)
+
+
+def check_files(submission: Submission, reference: ReferenceSet, config: ScoreConfig,
+                shown_root: str) -> tuple[list[Finding], list[str]]:
+    """Validate the estimate files (headers only); return the findings and the files with errors.
+
+    Reference-set problems found on the way raise :class:`ReferenceSetError`.
+    """
+    labels = resolve_label_set(config.label_set)
+    options = ValidateOptions(label_set=config.label_set, decode=False, metadata=False, workers=config.workers)
+    ctx = context_for(submission, labels, options, reference, shown_root=shown_root)
+    findings = file_checks(ctx)
+    ref_problems = [f for f in findings if is_reference_problem(f)]
+    if ref_problems:
+        raise ReferenceSetError(ref_problems)
+    bad = {f.file for f in findings if f.is_error}
+    bad_files = [str(e.path) for e in ctx.estimates if e.shown in bad]
+    return findings, bad_files
+
+
+def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
+                      progress, scorer) -> ScoreRun:
+    reference, submission = prepare(folder, ref_path, config)
+    submission.source = str(sub_path)
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
-    findings = list(submission.findings)
+    findings, bad_files = check_files(submission, reference, config, str(sub_path))
     if any(f.is_error for f in findings) and not config.force:
         raise S5InputError(findings)
+    skipped = set(bad_files)
+    if skipped:
+        submission.estimates = {mix: kept for mix, files in submission.estimates.items()
+                                if (kept := [e for e in files if str(e.path) not in skipped])}
     options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr")
     jobs = jobs_for(reference, submission)
     workers = config.workers or default_workers()
@@ -134,7 +174,8 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
         raise S5InputError(findings + [error("E_NOTHING_SCORED", str(sub_path), "no mixture could be scored")])
     subsets = memberships({r.soundscape: r.ref_labels for r in scored}, extra)
     results = build_results(scored, subsets, config, reference, submission, len(records))
-    return ScoreRun(config, reference, submission, records, subsets, results, findings)
+    skipped_names = [Path(p).name for p in sorted(skipped)]
+    return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names)
 
 
 def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,
@@ -161,7 +202,7 @@ def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], c
         "label_set": config.label_set or "dcase2026t4",
         "reference": str(reference.root),
         "reference_digest": listing_digest(ref_files, reference.root),
-        "submission": str(submission.root),
+        "submission": submission.source or str(submission.root),
         "submission_label": submission.label,
         "submission_digest": listing_digest(sub_files, submission.root) if sub_files else None,
         "forced": config.force,

@@ -58,6 +58,9 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
         write_outputs(out_dir, run.results, run.records, run.subsets)
     if run.findings:
         print_findings(run.findings)
+        if run.skipped_files:
+            stderr.print(f"--force: {len(run.skipped_files)} estimate files with errors were left out: "
+                         + ", ".join(run.skipped_files[:10]) + (" …" if len(run.skipped_files) > 10 else ""))
         skipped = [r.soundscape for r in run.records if not r.scored]
         if skipped:
             stderr.print(f"--force: {len(skipped)} mixtures were skipped because of the errors above")

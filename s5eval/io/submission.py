@@ -31,6 +31,7 @@ class Submission:
     label: str
     estimates: dict[str, list[SourceFile]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    source: str | None = None  # what the user named, e.g. the .zip a folder was extracted from
 
     @property
     def eval_results(self) -> Path | None:
