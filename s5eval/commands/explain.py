@@ -1,0 +1,90 @@
+"""``s5eval explain SUB --ref REF MIX``."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..explain import explain_mixture
+from ..report import print_findings, stdout
+from ..findings import Finding
+from ..score import ScoreConfig
+from .common import exits_on_input_error
+
+
+def _db(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _print(data: dict) -> None:
+    stdout.print(f"[bold]{escape(data['soundscape'])}[/]  TP {data['tp']}  FP {data['fp']}  FN {data['fn']}  "
+                 f"mixture correct: {'yes' if data['mixture_correct'] else 'no'}")
+    stdout.print("reference: " + (escape(", ".join(f"{r['label']} ({r['file']})" for r in data["reference"])) or "none"),
+                 soft_wrap=True)
+    stdout.print("estimates: " + (escape(", ".join(f"{e['label']} ({e['file']})" for e in data["estimates"])) or "none"),
+                 soft_wrap=True)
+    if data["excluded"]:
+        stdout.print("No class in either list: the mixture is excluded from CAPI-SDRi (no value).")
+        return
+    for cls in data["classes"]:
+        if not cls["estimates"] or not cls["references"]:
+            continue
+        table = Table(title=f"{escape(cls['label'])}: SDR (dB) of each estimate against each reference; "
+                            "SDRi in brackets", title_justify="left")
+        table.add_column("estimate \\ reference")
+        for name, mix_sdr in zip(cls["references"], cls["sdr_mixture"]):
+            table.add_column(f"{escape(name)}\n(mixture SDR {mix_sdr:.2f})", justify="right")
+        for name, sdr_row, sdri_row in zip(cls["estimates"], cls["sdr"], cls["sdri"]):
+            table.add_row(escape(name), *(f"{s:.3f} [{d:.3f}]" for s, d in zip(sdr_row, sdri_row)))
+        stdout.print(table)
+    chosen = data[data["selection"]]
+    table = Table(title=f"entries of the mean ({data['selection']} selection)", title_justify="left")
+    for name in ("kind", "class / file", "SDR", "SDR mixture", "SDRi / penalty"):
+        table.add_column(name, justify="right" if name.startswith("SDR") else "left")
+    for p in chosen["pairs"]:
+        table.add_row("TP", escape(f"{p['label']}: {p['estimate']} → {p['reference']}"), _db(p["sdr"]),
+                      _db(p["sdr_mixture"]), _db(p["sdri"]))
+    for m in chosen["missed"]:
+        table.add_row("FN", escape(m["reference"]), "", "", _db(m["penalty"]))
+    for s in chosen["spurious"]:
+        table.add_row("FP", escape(s["estimate"]), "", "", _db(s["penalty"]))
+    stdout.print(table)
+    stdout.print(f"CAPI-SDRi = ({_db(chosen['tp_sdri_sum'])} + {_db(chosen['penalty_mass'])}) / "
+                 f"{chosen['n_entries']} = [bold]{_db(chosen['capi_sdri'])} dB[/]")
+    stdout.print(f"official selection (max mean SDR): {_db(data['official']['capi_sdri'])} dB; "
+                 f"paper selection (max summed SDRi, eq. 10): {_db(data['paper']['capi_sdri'])} dB")
+    if data["pairs_only_official"] or data["pairs_only_paper"]:
+        stdout.print("The paper selection would pair differently: "
+                     + escape("; ".join(f"{e} → {r}" for e, r in data["pairs_only_paper"]))
+                     + " instead of " + escape("; ".join(f"{e} → {r}" for e, r in data["pairs_only_official"]))
+                     + f" (change {_db(data['paper_minus_official'])} dB).", soft_wrap=True)
+    else:
+        stdout.print("Both selections choose the same pairs.")
+
+
+@click.command("explain")
+@click.argument("submission", type=click.Path(path_type=str))
+@click.argument("mixture")
+@click.option("--ref", "reference", required=True, type=click.Path(path_type=str), help="Reference set folder.")
+@click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True)
+@click.option("--penalty-fn", type=float, default=0.0, show_default=True, help="Penalty in dB per missed source.")
+@click.option("--penalty-fp", type=float, default=0.0, show_default=True, help="Penalty in dB per false source.")
+@click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@exits_on_input_error
+def explain_command(submission, mixture, reference, selection, penalty_fn, penalty_fp, label_set, as_json):
+    """Explain the score of soundscape MIXTURE: labels, pairing, per-pair SDR/SDRi, penalties, both selections."""
+    from ..score_all import _opened
+    config = ScoreConfig(selection=selection, penalty_fn=penalty_fn, penalty_fp=penalty_fp, label_set=label_set)
+    from pathlib import Path
+    with _opened(Path(submission)) as root:
+        data = explain_mixture(root, reference, mixture, config)
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    _print(data)
+    if data["findings"]:
+        print_findings([Finding(**f) for f in data["findings"]])

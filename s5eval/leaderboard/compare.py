@@ -1,0 +1,105 @@
+"""Paired comparison of two systems on the same mixtures, per subset (``s5eval compare``).
+
+Each side is a score output (a ``results.json`` or the folder holding it,
+with ``per_mixture.csv`` next to it) or a submission, which is scored first.
+For every subset both systems were scored on, and for CAPI-SDRi (dB),
+mixture accuracy (%) and source accuracy (%): A − B, its paired-bootstrap
+95 % interval and two-sided p-value (:mod:`.paired`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..findings import S5InputError, error
+from ..outputs import mixture_rows
+from ..score import ScoreConfig, run_score
+from .inputs import read_per_mixture
+from .paired import bootstrap_figures, paired_differences
+from .table import ratio_data, subset_mixtures
+
+COMPARED = ("capi_sdri", "accuracy_mix", "accuracy_src")
+
+
+@dataclass
+class Side:
+    label: str
+    mixtures: pd.DataFrame
+    subsets: list[str]
+
+
+def _subsets_of(frame: pd.DataFrame) -> list[str]:
+    names: dict[str, None] = {}
+    for text in frame["subsets"]:
+        for name in str(text).split("|"):
+            if name:
+                names.setdefault(name, None)
+    return list(names)
+
+
+def _score_output(path: Path) -> Path | None:
+    """The per_mixture.csv of a score output given as results.json or its folder, else None."""
+    folder = path.parent if path.is_file() and path.name.endswith(".json") else path
+    csv = folder / "per_mixture.csv"
+    return csv if (folder / "results.json").is_file() and csv.is_file() else None
+
+
+def load_side(path: str | Path, ref: str | Path | None, config: ScoreConfig) -> Side:
+    """Per-mixture figures of one side: read from a score output, or by scoring a submission against ``ref``."""
+    path = Path(path)
+    csv = _score_output(path)
+    if csv is not None:
+        frame = read_per_mixture(csv)
+        if frame is None:
+            raise S5InputError([error("E_PER_MIXTURE", str(csv), "per_mixture.csv is unreadable or lacks columns")])
+        label = csv.parent.name
+        present = _subsets_of(frame)
+        try:  # results.json lists the subsets in their reporting order
+            order = list(json.loads((csv.parent / "results.json").read_text(encoding="utf-8"))["subsets"])
+        except (OSError, ValueError, KeyError, TypeError):
+            order = []
+        return Side(label, frame, [s for s in order if s in present] + [s for s in present if s not in order])
+    if ref is None:
+        raise S5InputError([error("E_USAGE", str(path), "is not a score output (results.json + per_mixture.csv); "
+                                  "give --ref to score it as a submission")], exit_code=2)
+    from ..score_all import _opened
+    with _opened(path) as root:
+        run = run_score(root, ref, config)
+    frame = pd.DataFrame(mixture_rows([r for r in run.records if r.scored], run.subsets)).set_index("soundscape")
+    frame["capi_sdri"] = pd.to_numeric(frame["capi_sdri"], errors="coerce")
+    frame["ca_sdri_2025"] = pd.to_numeric(frame["ca_sdri_2025"], errors="coerce")
+    return Side(run.submission.label if path.is_dir() else path.stem, frame, list(run.subsets))
+
+
+def compare_sides(a: Side, b: Side, n_resamples: int = 10_000, seed: int = 0) -> list[dict]:
+    """One row per (subset, figure): n mixtures, A, B, A − B, 95 % interval, p-value."""
+    common = a.mixtures.index.intersection(b.mixtures.index)
+    if len(common) == 0:
+        raise S5InputError([error("E_NO_COMMON_MIXTURES", "", f"{a.label} and {b.label} share no scored mixture "
+                                  "(were they scored on the same reference set?)")])
+    rows = []
+    systems = [a, b]
+    for subset in [s for s in a.subsets if s in b.subsets]:
+        from .inputs import SystemResult
+        wrapped = [SystemResult(s.label, "ok", "", mixtures=s.mixtures) for s in systems]
+        members = sorted(subset_mixtures(wrapped[0], subset) & subset_mixtures(wrapped[1], subset))
+        if not members:
+            continue
+        for key in COMPARED:
+            data = ratio_data(wrapped, key, members)
+            point = data.point()
+            boot = bootstrap_figures(data, n_resamples, seed)
+            (diff,) = paired_differences(boot, point, [0], [1])
+            rows.append({"subset": subset, "metric": key, "n_mixtures": len(members),
+                         "a": _finite(point[0]), "b": _finite(point[1]), "diff": _finite(diff.diff),
+                         "ci_low": _finite(diff.ci_low), "ci_high": _finite(diff.ci_high),
+                         "p_value": _finite(diff.p_value)})
+    return rows
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if value == value and abs(value) != float("inf") else None
