@@ -21,7 +21,7 @@ import numpy as np
 
 from ..labels import SILENCE
 from .pairing import best_pairing
-from .sdr import as_float32, energy, sdr_from_energies, sdr_matrix
+from .sdr import as_float32, energy, error_energy, sdr_from_energies, sdr_matrix
 
 SELECTIONS = ("official", "paper")
 
@@ -85,7 +85,7 @@ def class_matrices(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray],
         ref_index = [j for j, lb in enumerate(ref_labels) if lb == label]
         refs = [ref_wavs[j] for j in ref_index]
         ref_energies = [energy(r) for r in refs]
-        mix_sdr = np.array([sdr_from_energies(e, energy(r - mixture)) for r, e in zip(refs, ref_energies)])
+        mix_sdr = np.array([sdr_from_energies(e, error_energy(r, mixture)) for r, e in zip(refs, ref_energies)])
         matrix = sdr_matrix([est_wavs[i] for i in est_index], refs, ref_energies)
         out[label] = ClassMatrix(label, est_index, ref_index, matrix, mix_sdr)
     return out

@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 
 from .pairing import best_pairing
-from .sdr import energy, sdr_from_energies, sdr_matrix
+from .sdr import energy, error_energy, sdr_from_energies, sdr_matrix
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def casa_sdr(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray], ref_labe
     ref_energies = [energy(r) for r in ref_wavs]
     matrix = sdr_matrix(list(est_wavs), list(ref_wavs), ref_energies) if n_est and n_ref else np.zeros((n_est, n_ref))
     if mixture is not None and n_ref:
-        mix_sdr = np.array([sdr_from_energies(e, energy(r - mixture)) for r, e in zip(ref_wavs, ref_energies)])
+        mix_sdr = np.array([sdr_from_energies(e, error_energy(r, mixture)) for r, e in zip(ref_wavs, ref_energies)])
     else:
         mix_sdr = np.zeros(n_ref)
     pairs = best_pairing(matrix) if matrix.size else []

@@ -4,8 +4,9 @@
     SDRi(ŝ, s, y) = SDR(ŝ, s) − SDR(y, s)                          [dB]
 
 ε is float32 machine epsilon; no mean removal and no scaling. The difference
-``s − ŝ`` is formed in float32 (as the official code does) and the sums are
-accumulated in float64.
+``s − ŝ`` is formed in float32 (as the official code does) and the sums of
+squares are accumulated in float64 (``einsum`` casts in small buffers, so no
+float64 copy of a signal is ever made).
 """
 from __future__ import annotations
 
@@ -23,10 +24,22 @@ def as_float32(signal: Any) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(signal, dtype=np.float32))
 
 
+_scratch = np.empty(0, dtype=np.float32)
+
+
 def energy(signal: np.ndarray) -> float:
     """Σ x² of a float32 signal, accumulated in float64."""
-    flat = signal.astype(np.float64, copy=False).ravel()
-    return float(np.dot(flat, flat))
+    flat = signal.ravel()
+    return float(np.einsum("i,i->", flat, flat, dtype=np.float64))
+
+
+def error_energy(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """Σ (s − ŝ)², the difference formed in float32 in a reused buffer, the sum in float64."""
+    global _scratch
+    if _scratch.size < reference.size:
+        _scratch = np.empty(reference.size, dtype=np.float32)
+    diff = np.subtract(reference.ravel(), estimate.ravel(), out=_scratch[: reference.size])
+    return float(np.einsum("i,i->", diff, diff, dtype=np.float64))
 
 
 def sdr_from_energies(target_energy: float, error_energy: float) -> float:
@@ -42,7 +55,7 @@ def sdr(estimate: Any, reference: Any, reference_energy: float | None = None) ->
         raise ValueError(f"estimate and reference differ in shape: {est.shape} vs {ref.shape}")
     if reference_energy is None:
         reference_energy = energy(ref)
-    return sdr_from_energies(reference_energy, energy(ref - est))
+    return sdr_from_energies(reference_energy, error_energy(ref, est))
 
 
 def sdri(estimate: Any, reference: Any, mixture: Any) -> float:
@@ -58,5 +71,5 @@ def sdr_matrix(estimates: Sequence[np.ndarray], references: Sequence[np.ndarray]
     out = np.empty((len(estimates), len(references)), dtype=np.float64)
     for j, (ref, ref_energy) in enumerate(zip(references, reference_energies)):
         for i, est in enumerate(estimates):
-            out[i, j] = sdr_from_energies(ref_energy, energy(ref - est))
+            out[i, j] = sdr_from_energies(ref_energy, error_energy(ref, est))
     return out
