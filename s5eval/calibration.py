@@ -73,11 +73,12 @@ def write_reference_submission(kind: str, ref: str | Path, out: str | Path, snr_
         probabilities.append({"soundscape": name, "estimate": entries})
         n_files += len(entries)
     label = root.name
+    dev_figures = _score_on_reference(root, ref, label_set)
     results = {"nparams": 0, "probabilities": probabilities,
                "config": {"reference_submission": kind, "snr_db": snr_db if kind == "oracle-labels-noisy" else None,
                           "seed": seed if kind in ("oracle-labels-noisy", "random-labels") else None}}
     write_json_atomic(root / "eval_results.json", results)
-    write_atomic(root / f"{label}.meta.yaml", lambda h: yaml.safe_dump(_meta(label, kind), h, sort_keys=False))
+    write_atomic(root / f"{label}.meta.yaml", lambda h: yaml.safe_dump(_meta(label, kind, dev_figures), h, sort_keys=False))
     return ReferenceSubmissionInfo(root, label, kind, n_files)
 
 
@@ -129,7 +130,16 @@ def add_noise_at_snr(clean: np.ndarray, snr_db: float, rng: np.random.Generator)
     return (signal64 + noise).astype(np.float32)
 
 
-def _meta(label: str, kind: str) -> dict:
+def _score_on_reference(package: Path, ref: str | Path, label_set: str | None) -> dict[str, float]:
+    """CAPI-SDRi (dB) and label accuracies (%) of the written package on ``ref``, for the meta YAML."""
+    from .score import ScoreConfig, run_score
+
+    summary = run_score(package, ref, ScoreConfig(label_set=label_set, workers=1, n_resamples=0)).results["summary"]
+    return {key: float(summary[key]) for key in ("capi_sdri", "accuracy_mix", "accuracy_src")
+            if summary.get(key) is not None}
+
+
+def _meta(label: str, kind: str, dev_figures: dict[str, float]) -> dict:
     return {
         "submission": {
             "label": label,
@@ -147,6 +157,6 @@ def _meta(label: str, kind: str) -> dict:
             "external_datasets": [],
             "source_code": "https://pypi.org/project/s5eval/",
         },
-        "results": {"development_dataset": {}},
+        "results": {"development_dataset": dev_figures or {"n_scored": 0.0}},
     }
 

@@ -1,0 +1,166 @@
+"""``s5eval demo [--out DIR]``: the whole workflow on a small synthesized set, in about a minute.
+
+1. synthesize a small reference set (``s5eval synth``);
+2. write the calibration submissions (``s5eval reference``), and the
+   baseline's when the baseline command and a checkpoint are available;
+3. validate every submission (``s5eval validate``, when installed);
+4. score every submission (``s5eval score``);
+5. rank them (``s5eval leaderboard`` when installed, else a ranking table).
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..findings import EXIT_USAGE, S5InputError, error
+from ..report import stderr, stdout
+from .common import exits_on_input_error
+
+DEMO_SUBMISSIONS: tuple[tuple[str, dict], ...] = (
+    ("oracle", {}),
+    ("oracle-labels-noisy", {"snr_db": 10.0}),
+    ("mixture", {}),
+    ("random-labels", {}),
+    ("silence", {}),
+)
+
+
+@click.command("demo")
+@click.option("--out", "out_dir", type=click.Path(path_type=str, file_okay=False), default="s5eval_demo",
+              show_default=True, help="Folder for the set, the submissions, the results and the leaderboard.")
+@click.option("--n", "n_mixtures", type=click.IntRange(min=2), default=24, show_default=True,
+              help="Mixtures to synthesize.")
+@click.option("--seconds", type=click.FloatRange(min=1.0, max=10.0), default=4.0, show_default=True,
+              help="Length of each mixture in seconds.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Synthesis seed.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--baseline-ckpt", type=click.Path(path_type=str, dir_okay=False), default=None,
+              envvar="S5EVAL_BASELINE_CKPT",
+              help="A trained baseline checkpoint: adds the baseline as a participant (env S5EVAL_BASELINE_CKPT).")
+@exits_on_input_error
+def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
+    """Synthesize a small set, write reference submissions, validate, score and rank them."""
+    from ..calibration import package_label, write_reference_submission
+    from ..outputs import write_outputs
+    from ..score import ScoreConfig, run_score
+    from ..synth.api import SynthConfig
+    from ..synth.rooms import MissingSynthDependency
+    from ..synth.writer import write_reference_set
+
+    started = time.perf_counter()
+    root = Path(out_dir)
+    ref, subs_dir, results_dir = root / "reference_set", root / "submissions", root / "results"
+    workers = workers or os.cpu_count() or 1
+
+    stdout.print(f"[bold]1/5[/] synthesizing {n_mixtures} mixtures of {seconds:g} s into {ref}/")
+    try:
+        write_reference_set(ref, n_mixtures, SynthConfig(seconds=seconds), seed=seed, workers=workers, overwrite=True)
+    except MissingSynthDependency as exc:
+        raise S5InputError([error("E_SYNTH_DEPENDENCY", "", str(exc))], EXIT_USAGE) from None
+    except OSError as exc:
+        raise S5InputError([error("E_DEMO_WRITE", str(root), f"cannot write the demo folder: {exc}")], EXIT_USAGE) from None
+
+    stdout.print(f"[bold]2/5[/] writing reference submissions into {subs_dir}/")
+    packages: list[Path] = []
+    for kind, options in DEMO_SUBMISSIONS:
+        package = subs_dir / package_label(kind)
+        write_reference_submission(kind, ref, package, **options)
+        packages.append(package)
+    baseline_package = _baseline_hook(baseline_ckpt, ref, subs_dir)
+    if baseline_package is not None:
+        packages.append(baseline_package)
+
+    stdout.print("[bold]3/5[/] validating the submissions")
+    _validate_all(packages, ref)
+
+    stdout.print("[bold]4/5[/] scoring the submissions")
+    result_dirs = []
+    for package in packages:
+        run = run_score(package, ref, ScoreConfig(workers=1, n_resamples=200))
+        write_outputs(results_dir / package.name, run.results, run.records, run.subsets)
+        result_dirs.append(results_dir / package.name)
+
+    stdout.print("[bold]5/5[/] leaderboard")
+    _leaderboard(result_dirs, root / "leaderboard")
+    stdout.print(f"demo finished in {time.perf_counter() - started:.1f} s; everything is in {root}/")
+
+
+def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | None:
+    """Run ``s5eval baseline infer`` when the command and a checkpoint exist; else say why it is skipped."""
+    from ..cli import cli
+
+    if "baseline" not in cli.commands:
+        stdout.print("  baseline skipped: the `s5eval baseline` command is not installed")
+        return None
+    if not checkpoint or not Path(checkpoint).is_file():
+        stdout.print("  baseline skipped: no trained checkpoint (pass --baseline-ckpt PATH)")
+        return None
+    package = subs_dir / "Baseline_S5eval_task4_1"
+    try:
+        cli.main(["baseline", "infer", "--ckpt", checkpoint, "--ref", str(ref), "--out", str(package)],
+                 prog_name="s5eval", standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            stdout.print(f"  baseline skipped: `s5eval baseline infer` exited with code {exc.code}")
+            return None
+    except Exception as exc:  # the baseline is optional; its failure must not stop the demo
+        stdout.print(f"  baseline skipped: `s5eval baseline infer` failed ({type(exc).__name__}: {exc})")
+        return None
+    return package if (package / "eval_out").is_dir() else None
+
+
+def _validate_all(packages: list[Path], ref: Path) -> None:
+    try:
+        from ..validate import validate_submission
+    except ImportError:
+        stdout.print("  validation skipped: s5eval.validate is not installed")
+        return
+    for package in packages:
+        report = validate_submission(package, ref)
+        verdict = "[green]valid[/]" if report.valid else f"[red]invalid (exit {report.exit_code})[/]"
+        stdout.print(f"  {package.name}: {verdict}, {len(report.errors)} errors, {len(report.warnings)} warnings")
+        for finding in report.findings[:3]:
+            stdout.print(f"    {finding.one_line()}", soft_wrap=True)
+
+
+def _leaderboard(result_dirs: list[Path], out: Path) -> None:
+    from ..cli import cli
+
+    if "leaderboard" in cli.commands:
+        try:
+            cli.main(["leaderboard", *map(str, result_dirs), "--out", str(out), "--bootstrap", "1000"],
+                     prog_name="s5eval", standalone_mode=False)
+            return
+        except SystemExit as exc:
+            if exc.code in (0, None):
+                return
+            stderr.print(f"  `s5eval leaderboard` exited with code {exc.code}; showing a plain ranking instead")
+    stdout.print(ranking_table(result_dirs))
+
+
+def ranking_table(result_dirs: list[Path]) -> Table:
+    """A ranking of scored submissions by CAPI-SDRi (dB), from their ``results.json``."""
+    import json
+
+    rows = []
+    for folder in result_dirs:
+        summary = json.loads((folder / "results.json").read_text(encoding="utf-8"))["summary"]
+        rows.append((folder.name, summary))
+    rows.sort(key=lambda r: -(r[1].get("capi_sdri") if r[1].get("capi_sdri") is not None else float("-inf")))
+    table = Table(title="demo ranking (CAPI-SDRi, dB)")
+    for column in ("rank", "system", "CAPI-SDRi (dB)", "95% CI", "acc. mixture (%)", "acc. source (%)"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for rank, (name, s) in enumerate(rows, start=1):
+        ci = (f"[{s['capi_sdri_ci_low']:.2f}, {s['capi_sdri_ci_high']:.2f}]"
+              if s.get("capi_sdri_ci_low") is not None else "—")
+        table.add_row(str(rank), name, _fmt(s.get("capi_sdri")), ci, _fmt(s.get("accuracy_mix")),
+                      _fmt(s.get("accuracy_src")))
+    return table
+
+
+def _fmt(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
