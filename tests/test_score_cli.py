@@ -149,3 +149,29 @@ def test_usage_error_exits_2(case):
     ref, sub = case
     result = invoke("score", sub, "--ref", ref, "--selection", "best")
     assert result.exit_code == 2
+
+
+def test_dcase_dataset_root_layout(tmp_path):
+    root = tmp_path / "DCASE2026T4"
+    ref, sub = make_case(tmp_path / "case", {"soundscape_0000": ["Speech"], "soundscape_0001": ["Dishes", "Dishes"]})
+    target = root / "dev_set" / "synthesized" / "test"
+    target.parent.mkdir(parents=True)
+    ref.rename(target)
+    result = CliRunner().invoke(cli, ["score", str(sub), "--ref", str(root), "--json", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["n_mixtures"] == 2
+    (root / "eval_set" / "synthesized" / "eval" / "soundscape").mkdir(parents=True)
+    ambiguous = invoke("score", sub, "--ref", root)
+    assert ambiguous.exit_code == 3 and "E_REF_AMBIGUOUS" in ambiguous.output
+
+
+def test_subsets_file_and_preset(case, tmp_path):
+    ref, sub = case
+    (tmp_path / "subsets.csv").write_text("soundscape,subset\nmix_1,hard\nmix_10,hard\n")
+    result = CliRunner().invoke(cli, ["score", str(sub), "--ref", str(ref), "--json", "--workers", "1",
+                                      "--subsets", str(tmp_path / "subsets.csv")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["subsets"]["hard"]["n_mixtures"] == 2
+    (tmp_path / "bad.csv").write_text("soundscape,subset\nmix_99,hard\n")
+    bad = invoke("score", sub, "--ref", ref, "--subsets", tmp_path / "bad.csv")
+    assert bad.exit_code == 3 and "E_SUBSETS_UNKNOWN_SOUNDSCAPE" in bad.output
