@@ -1,0 +1,213 @@
+"""score-all: every submission, failed ones recorded, content cache, resume after a kill."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+import s5eval.score_all as score_all_module
+from s5eval.cli import cli
+from s5eval.engine import score_mixture
+from s5eval.leaderboard.inputs import load_inputs
+from s5eval.score import ScoreConfig, iter_scores, run_score
+from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all, team_of
+from s5fixtures import make_case
+
+MIXTURES = {f"mix_{i:02d}": labels for i, labels in enumerate(
+    [["Speech"], ["Speech", "Dishes"], ["Cough", "Cough"], [], ["Doorbell"], ["Blender", "Typing", "Blender"],
+     ["Pour"], ["Speech", "Speech"]])}
+CONFIG = ScoreConfig(workers=1, n_resamples=50)
+# mix_03 has no target and no estimate in any submission: the same content, scored once for all three
+DISTINCT_MIXTURES = 3 * len(MIXTURES) - 2
+
+
+def _noisier(src: Path, dst: Path, scale: float, seed: int) -> None:
+    """A copy of a bare submission with extra noise on every estimate."""
+    rng = np.random.default_rng(seed)
+    dst.mkdir(parents=True)
+    for wav in sorted(src.glob("*.wav")):
+        data, rate = sf.read(wav, dtype="float32")
+        sf.write(dst / wav.name, np.clip(data + scale * rng.standard_normal(data.shape), -1, 1), rate, subtype="PCM_16")
+
+
+@pytest.fixture()
+def case(tmp_path):
+    ref, sub = make_case(tmp_path / "case", MIXTURES, seed=3)
+    subs = tmp_path / "subs"
+    shutil.copytree(sub, subs / "Alpha_Lab_task4_1")
+    _noisier(sub, subs / "Alpha_Lab_task4_2", 0.2, 1)
+    _noisier(sub, subs / "Beta_Uni_task4_1", 0.05, 2)
+    broken = subs / "Gamma_X_task4_1"
+    broken.mkdir()
+    (broken / "mix_00_0_Speech.wav").write_bytes(b"not a wav at all")
+    return ref, subs, tmp_path / "out"
+
+
+class Counting:
+    """Wraps iter_scores and counts the mixtures actually scored."""
+
+    def __init__(self):
+        self.scored = 0
+
+    def __call__(self, jobs, options, workers):
+        for record in iter_scores(jobs, options, workers):
+            self.scored += 1
+            yield record
+
+
+def test_team_of():
+    assert team_of("Alpha_Lab_task4_2") == "Alpha_Lab_task4"
+    assert team_of("plain") == "plain"
+
+
+def test_scores_every_submission_and_records_the_broken_one(case):
+    ref, subs, out = case
+    outcomes = score_all(subs, ref, out, CONFIG)
+    status = {o.label: o.status for o in outcomes}
+    assert status == {"Alpha_Lab_task4_1": "ok", "Alpha_Lab_task4_2": "ok", "Beta_Uni_task4_1": "ok",
+                      "Gamma_X_task4_1": "failed"}
+    failed = json.loads((out / "Gamma_X_task4_1" / FAILED).read_text())
+    assert failed["status"] == "failed" and any(f["severity"] == "error" for f in failed["findings"])
+    assert not (out / "Gamma_X_task4_1" / "results.json").exists()
+    for label in ("Alpha_Lab_task4_1", "Alpha_Lab_task4_2", "Beta_Uni_task4_1"):
+        assert read_complete(out / label) is not None
+    # the same numbers as scoring the submission on its own
+    alone = run_score(subs / "Beta_Uni_task4_1", ref, CONFIG)
+    stored = json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())
+    assert stored["summary"]["capi_sdri"] == pytest.approx(alone.results["summary"]["capi_sdri"], abs=1e-12)
+    assert stored["subsets"] == json.loads(json.dumps(alone.results["subsets"]))
+    index = json.loads((out / "score_all.json").read_text())
+    assert [s["label"] for s in index["submissions"]] == sorted(status)
+
+
+def test_second_run_recomputes_nothing(case, monkeypatch):
+    ref, subs, out = case
+    first = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", first)
+    score_all(subs, ref, out, CONFIG)
+    assert first.scored == DISTINCT_MIXTURES
+    before = {p: p.read_bytes() for p in out.glob("*/results.json")}
+    second = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", second)
+    outcomes = score_all(subs, ref, out, CONFIG)
+    assert second.scored == 0
+    assert all(o.computed == 0 for o in outcomes)
+    assert sum(o.reused for o in outcomes) == 3 * len(MIXTURES)
+    assert {p: p.read_bytes() for p in out.glob("*/results.json")} == before
+
+
+def test_only_changed_files_and_new_submissions_are_scored(case, monkeypatch):
+    ref, subs, out = case
+    score_all(subs, ref, out, CONFIG)
+    # change one estimate of one submission, add a new submission identical to another
+    wav = subs / "Alpha_Lab_task4_2" / "mix_01_1_Dishes.wav"
+    data, rate = sf.read(wav, dtype="float32")
+    sf.write(wav, data * 0.5, rate, subtype="PCM_16")
+    shutil.copytree(subs / "Beta_Uni_task4_1", subs / "Delta_Co_task4_1")
+    counter = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", counter)
+    outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
+    assert counter.scored == 1
+    assert outcomes["Alpha_Lab_task4_2"].computed == 1
+    assert outcomes["Delta_Co_task4_1"].computed == 0 and outcomes["Delta_Co_task4_1"].status == "ok"
+
+
+def test_changed_options_are_not_served_from_cache(case, monkeypatch):
+    ref, subs, out = case
+    score_all(subs, ref, out, CONFIG)
+    counter = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", counter)
+    score_all(subs, ref, out, ScoreConfig(workers=1, n_resamples=50, penalty_fn=-10.0))
+    assert counter.scored == DISTINCT_MIXTURES
+
+
+def test_killed_while_scoring_resumes_with_the_rest(case, monkeypatch):
+    ref, subs, out = case
+
+    def dies_after_five(jobs, options, workers):
+        for n, job in enumerate(jobs):
+            if n == 5:
+                raise KeyboardInterrupt  # the process is killed here
+            yield score_mixture(job, options)
+
+    monkeypatch.setattr(score_all_module, "iter_scores", dies_after_five)
+    with pytest.raises(KeyboardInterrupt):
+        score_all(subs, ref, out, CONFIG)
+    assert not (out / "Alpha_Lab_task4_1" / "results.json").exists()
+    counter = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", counter)
+    score_all(subs, ref, out, CONFIG)
+    assert counter.scored == DISTINCT_MIXTURES - 5
+
+
+def test_killed_while_writing_is_never_read(case, monkeypatch):
+    ref, subs, out = case
+    score_all(subs, ref, out, CONFIG)
+    real_write = score_all_module.write_outputs
+
+    def dies_half_way(folder, results, records, subsets):
+        if Path(folder).name == "Beta_Uni_task4_1":
+            results = dict(results, summary=dict(results["summary"], capi_sdri=-99.0))
+            from s5eval.atomic import write_json_atomic
+            write_json_atomic(Path(folder) / "results.json", results)  # new results.json, old CSVs
+            raise KeyboardInterrupt
+        return real_write(folder, results, records, subsets)
+
+    monkeypatch.setattr(score_all_module, "write_outputs", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        score_all(subs, ref, out, ScoreConfig(workers=1, n_resamples=60))
+    assert not (out / "Beta_Uni_task4_1" / COMPLETE).exists()
+    loaded = load_inputs([out])
+    assert "Beta_Uni_task4_1" not in [s.label for s in loaded.systems]
+    assert any("Beta_Uni_task4_1" in path for path, _ in loaded.skipped)
+    # a tampered file behind a marker is refused too
+    marker = out / "Alpha_Lab_task4_1"
+    (marker / "per_mixture.csv").write_text("soundscape\n")
+    assert read_complete(marker) is None
+    # the re-run repairs everything without scoring a mixture again
+    monkeypatch.setattr(score_all_module, "write_outputs", real_write)
+    counter = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", counter)
+    score_all(subs, ref, out, CONFIG)
+    assert counter.scored == 0
+    labels = sorted(s.label for s in load_inputs([out]).systems)
+    assert labels == ["Alpha_Lab_task4_1", "Alpha_Lab_task4_2", "Beta_Uni_task4_1", "Gamma_X_task4_1"]
+
+
+def test_unreadable_cache_record_is_recomputed(case, monkeypatch):
+    ref, subs, out = case
+    score_all(subs, ref, out, CONFIG)
+    records = sorted((out / ".s5eval-cache" / "records").rglob("*.json"))
+    records[0].write_text('{"key": "trunc')  # a torn file
+    counter = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", counter)
+    score_all(subs, ref, out, CONFIG)
+    assert counter.scored >= 1
+    assert json.loads(records[0].read_text())["key"] == records[0].stem
+
+
+def test_a_submission_that_was_fixed_drops_its_failed_marker(case):
+    ref, subs, out = case
+    score_all(subs, ref, out, CONFIG)
+    shutil.rmtree(subs / "Gamma_X_task4_1")
+    shutil.copytree(subs / "Alpha_Lab_task4_1", subs / "Gamma_X_task4_1")
+    score_all(subs, ref, out, CONFIG)
+    assert not (out / "Gamma_X_task4_1" / FAILED).exists()
+    assert read_complete(out / "Gamma_X_task4_1") is not None
+
+
+def test_command_line(case):
+    ref, subs, out = case
+    result = CliRunner().invoke(cli, ["score-all", str(subs), "--ref", str(ref), "--out", str(out),
+                                      "--workers", "1", "--bootstrap", "20"])
+    assert result.exit_code == 0, result.output
+    assert "Gamma_X_task4_1" in result.output and "failed" in result.output
+    bad = CliRunner().invoke(cli, ["score-all", str(subs / "nope"), "--ref", str(ref), "--out", str(out)])
+    assert bad.exit_code == 2 and "E_SUBS_DIR" in bad.output and "Traceback" not in bad.output
+    bad_ref = CliRunner().invoke(cli, ["score-all", str(subs), "--ref", str(ref / "nope"), "--out", str(out)])
+    assert bad_ref.exit_code == 3 and "Traceback" not in bad_ref.output
