@@ -51,6 +51,7 @@ FAILED = "failed.json"
 PACKAGE_INFO = "submission.json"
 INDEX = "score_all.json"
 _TEAM_SUFFIX = re.compile(r"_(\d+)$")
+DASK_CONNECT_TIMEOUT = "20s"
 
 Scorer = Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]]
 
@@ -96,7 +97,7 @@ def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
         raise S5InputError([error("E_DASK_MISSING", "", "--scheduler needs the 'distributed' package: "
                                   "pip install 's5eval[dask]'")], exit_code=2) from None
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise S5InputError([error("E_DASK_CONNECT", address, f"cannot reach the Dask scheduler: {exc}")],
                            exit_code=2) from None
