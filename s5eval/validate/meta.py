@@ -24,6 +24,16 @@ def _schema_code(err) -> str:
     return "E_META_SCHEMA"
 
 
+def _message(code: str, err, data: Any) -> str:
+    if code == "E_META_CORRESPONDING":
+        authors = _get(data, "submission", "authors")
+        n = sum(isinstance(a, dict) and a.get("corresponding") is True for a in authors) if isinstance(authors, list) else 0
+        return f"$.submission.authors: exactly one author must have 'corresponding: true'; {n} have"
+    if code == "E_META_ABBREVIATION":
+        return describe(err) + " (at most 10 characters)"
+    return describe(err)
+
+
 def meta_path(ctx: Context) -> Path | None:
     """``<label>.meta.yaml``, else the only ``*.meta.yaml`` of the package (misnamed, reported by the layout check)."""
     exact = ctx.root / f"{ctx.label}{META_SUFFIX}"
@@ -51,7 +61,8 @@ def check_meta(ctx: Context) -> tuple[Any, list[Finding]]:
     if findings:
         return None, findings
     try:
-        findings = [error(_schema_code(err), where, describe(err)) for err in schema_errors("meta", data)]
+        findings = [error(code, where, _message(code, err, data))
+                    for err in schema_errors("meta", data) for code in [_schema_code(err)]]
     except ValueError as exc:
         return None, [error("E_YAML_SYNTAX", where, str(exc))]
     label = _get(data, "submission", "label")
