@@ -47,11 +47,17 @@ def draw_directions(rng: np.random.Generator, labels: list[str], n_interferers: 
     Targets of the same class are redrawn until they are ``min_separation_deg`` apart.
     """
     grid = [(az, el) for az in rooms.AZIMUTHS_DEG for el in rooms.ELEVATIONS_DEG]
-    chosen: list[tuple[float, float]] = []
+    vectors = np.stack([rooms.direction_vector(az, el) for az, el in grid])
+    min_cos = np.cos(np.deg2rad(min_separation_deg)) - 1e-9  # strictly more than the limit, float-safe
+    chosen_idx: list[int] = []
     for k, label in enumerate(labels):
-        same = [chosen[j] for j in range(k) if labels[j] == label]
-        allowed = [d for d in grid if all(rooms.angular_distance_deg(d, s) >= min_separation_deg for s in same)]
-        chosen.append(allowed[int(rng.integers(len(allowed)))])
+        allowed = np.ones(len(grid), dtype=bool)
+        for j in range(k):
+            if labels[j] == label:
+                allowed &= vectors @ vectors[chosen_idx[j]] <= min_cos
+        candidates = np.flatnonzero(allowed)
+        chosen_idx.append(int(candidates[int(rng.integers(candidates.size))]))
+    chosen = [grid[i] for i in chosen_idx]
     for _ in range(n_interferers):
         chosen.append(grid[int(rng.integers(len(grid)))])
     return chosen
