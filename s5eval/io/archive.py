@@ -170,6 +170,7 @@ def extract_zip(path: str | Path, dest: str | Path, limits: ArchiveLimits = DEFA
                         if written > limits.max_total_bytes:
                             raise S5InputError([error("E_ZIP_TOO_LARGE", str(path),
                                                       f"the members expand to more than {limits.max_total_bytes} bytes")])
+                        sink.write(chunk)
     except S5InputError:
         raise
     except FileExistsError:

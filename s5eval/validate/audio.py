@@ -121,7 +121,7 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
     try:
         info = audio_info(est.path)
     except AudioReadError as exc:
-        return FileFacts(None, [error("E_UNREADABLE", est.shown, str(exc))])
+        return FileFacts(None, [error("E_UNREADABLE", est.shown, str(exc).replace(str(est.path), est.path.name))])
     layout = wav_layout(est.path)
     findings: list[Finding] = []
     if layout is not None and layout.truncated:
