@@ -1,0 +1,197 @@
+"""Leaderboard: ranks with ties, failed last, team best, statistics columns, outputs, meta YAML names."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import yaml
+from click.testing import CliRunner
+
+from s5eval.cli import cli
+from s5eval.leaderboard import build_leaderboard, load_inputs, write_leaderboard
+from s5eval.leaderboard.inputs import SystemResult, dev_figures
+from s5eval.leaderboard.ranking import competition_ranks, team_ranking
+from s5eval.score import ScoreConfig
+from s5eval.score_all import score_all
+from s5fixtures import make_case
+
+
+def test_competition_ranks_ties_and_missing_last():
+    assert competition_ranks([3.0, 5.0, 5.0, None, 1.0]) == [3, 1, 1, 5, 4]
+    assert competition_ranks([None, None]) == [1, 1]
+    assert competition_ranks([2.0000000001, 2.0]) == [1, 1]  # equal at the tie precision
+
+
+def test_team_ranking_takes_each_teams_best_system():
+    labels = ["A_x_task4_1", "A_x_task4_2", "B_y_task4_1", "C_z_task4_1"]
+    teams = ["A_x_task4", "A_x_task4", "B_y_task4", "C_z_task4"]
+    entries = team_ranking(labels, teams, [4.0, 7.0, 5.0, None])
+    assert [(e.team, e.best_label, e.rank) for e in entries] == [
+        ("A_x_task4", "A_x_task4_2", 1), ("B_y_task4", "B_y_task4_1", 2), ("C_z_task4", None, 3)]
+
+
+def _system(label: str, values: np.ndarray, correct: np.ndarray, status: str = "ok",
+            subsets: tuple[str, ...] = ("all",)) -> SystemResult:
+    if status != "ok":
+        return SystemResult(label, "failed", "", info={"label": label})
+    names = [f"m{i:03d}" for i in range(values.size)]
+    frame = pd.DataFrame({"soundscape": names, "subsets": "|".join(subsets), "tp": correct.astype(int),
+                          "fp": 1 - correct.astype(int), "fn": 0, "mixture_correct": correct.astype(bool),
+                          "capi_sdri": values}).set_index("soundscape")
+    fig = {"capi_sdri": float(np.nanmean(values)), "accuracy_mix": 100 * float(correct.mean()),
+           "accuracy_src": 100 * float(correct.sum() / values.size), "n_mixtures": values.size}
+    results = {"subsets": {name: dict(fig) for name in subsets}, "summary": fig, "provenance": {}}
+    return SystemResult(label, "ok", "", results, frame, {"label": label})
+
+
+@pytest.fixture(scope="module")
+def systems():
+    rng = np.random.default_rng(0)
+    base = rng.normal(5, 3, 120)
+    correct = rng.random(120) < 0.6
+    return [
+        _system("A_x_task4_1", base + 2.0 + rng.normal(0, 0.3, 120), correct),
+        _system("A_x_task4_2", base + 2.0 + rng.normal(0, 0.3, 120), correct),
+        _system("B_y_task4_1", base, correct),
+        _system("B_y_task4_2", base.copy(), correct),  # exactly tied with B_y_task4_1
+        _system("C_z_task4_1", base - 3.0, correct),
+        _system("D_w_task4_1", base, correct, status="failed"),
+    ]
+
+
+def test_ranks_ties_failed_last_groups(systems):
+    board = build_leaderboard(systems, n_resamples=1000, seed=0)
+    rows = {r["label"]: r for r in board.rows}
+    assert board.subset == "all"
+    assert rows["B_y_task4_1"]["rank"] == rows["B_y_task4_2"]["rank"] == 3
+    assert rows["C_z_task4_1"]["rank"] == 5
+    assert rows["D_w_task4_1"]["rank"] == 6 and board.rows[-1]["label"] == "D_w_task4_1"
+    assert rows["D_w_task4_1"]["status"] == "failed" and rows["D_w_task4_1"]["group"] is None
+    # groups: the two A systems together, the two B systems together, C alone
+    assert rows["A_x_task4_1"]["group"] == rows["A_x_task4_2"]["group"] == 1
+    assert rows["B_y_task4_1"]["group"] == rows["B_y_task4_2"]["group"] == 2
+    assert rows["C_z_task4_1"]["group"] == 3
+    assert rows["B_y_task4_1"]["rank_ci_low"] >= 3 and rows["C_z_task4_1"]["rank_ci_low"] == 5
+    teams = {t["team"]: t for t in board.teams}
+    assert teams["D_w_task4"]["rank"] == 4 and teams["D_w_task4"]["best_system"] is None
+    assert teams["A_x_task4"]["rank"] == 1
+    assert board.statistics["n_mixtures"] == 120
+
+
+def test_ranking_subset_is_the_default_when_present():
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=20)
+    correct = np.ones(20, bool)
+    with_ranking = [_system("s_1", values, correct, subsets=("all", "ranking"))]
+    assert build_leaderboard(with_ranking, n_resamples=0).subset == "ranking"
+    assert build_leaderboard(with_ranking, subset="all", n_resamples=0).subset == "all"
+
+
+def test_csv_has_stable_columns_and_fixed_decimals(systems, tmp_path):
+    board = build_leaderboard(systems, n_resamples=200)
+    write_leaderboard(tmp_path, board)
+    with (tmp_path / "leaderboard.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[:9] == ["rank", "code", "label", "team", "team_rank", "team_best", "name", "report", "status"]
+    for needed in ("capi_sdri", "capi_sdri_ci_low", "capi_sdri_ci_high", "accuracy_mix", "accuracy_src",
+                   "dev_capi_sdri", "rank_ci_low", "rank_ci_high", "group", "p_next_holm", "nparams",
+                   "capi_sdri_all"):
+        assert needed in rows[0]
+    assert all(re.fullmatch(r"-?\d+\.\d{3}", r["capi_sdri"]) for r in rows if r["status"] == "ok")
+    assert all(re.fullmatch(r"\d+\.\d{2}", r["accuracy_mix"]) for r in rows if r["status"] == "ok")
+    assert rows[-1]["capi_sdri"] == "" and rows[-1]["status"] == "failed"
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    assert "## Teams" in markdown and "6 (failed)" in markdown
+    data = json.loads((tmp_path / "leaderboard.json").read_text())
+    assert len(data["statistics"]["p_matrix"]) == 5
+
+
+def test_dev_figures_from_flat_and_results_layouts():
+    assert dev_figures({"CAPI-SDRi": 7.5, "Mixture accuracy": 60})["capi_sdri"] == 7.5
+    assert dev_figures({"summary": {"capi_sdri": 1.0, "accuracy_mix": 2.0, "accuracy_src": 3.0}}) == {
+        "capi_sdri": 1.0, "accuracy_mix": 2.0, "accuracy_src": 3.0}
+    assert dev_figures(None)["capi_sdri"] is None
+
+
+MIXTURES = {"mix_0": ["Speech"], "mix_1": ["Dishes", "Cough"], "mix_2": ["Pour", "Pour"], "mix_3": []}
+
+
+def _as_package(bare, root, label: str, nparams: int, abbreviation: str):
+    """Turn a bare submission into a DCASE package with eval_results.json, dev results and a meta YAML."""
+    package = root / label
+    shutil.copytree(bare, package / "eval_out")
+    entries = {}
+    for wav in sorted((package / "eval_out").glob("*.wav")):
+        mix = "_".join(wav.stem.split("_")[:2])
+        entries.setdefault(mix, []).append({"filename": wav.name, "label": wav.stem.split("_")[-1],
+                                            "probability": 0.9})
+    (package / "eval_results.json").write_text(json.dumps({
+        "nparams": nparams, "config": {},
+        "probabilities": [{"soundscape": m, "estimate": e} for m, e in entries.items()]}))
+    (package / "dev_set_test_results.json").write_text(json.dumps({"capi_sdri": 8.25, "accuracy_mix": 61.5}))
+    meta = {"submission": {"label": label, "name": f"System {abbreviation}", "abbreviation": abbreviation,
+                           "authors": [{"lastname": "Doe", "firstname": "J", "email": "j@x.org",
+                                        "corresponding": True,
+                                        "affiliation": {"abbreviation": "Lab", "institute": "I",
+                                                        "department": "D", "location": "L"}}]},
+            "system": {"description": {}, "complexity": {"total_parameters": nparams}, "external_datasets": [],
+                       "source_code": ""},
+            "results": {"development_dataset": {}}}
+    (package / f"{label}.meta.yaml").write_text(yaml.safe_dump(meta))
+    return package
+
+
+def test_end_to_end_from_score_all_with_meta_names(tmp_path):
+    ref, bare = make_case(tmp_path / "case", MIXTURES, seed=2)
+    subs = tmp_path / "subs"
+    _as_package(bare, subs, "Doe_Lab_task4_1", 123456, "DoeA")
+    noisy = tmp_path / "noisy"
+    noisy.mkdir()
+    rng = np.random.default_rng(9)
+    for wav in sorted(bare.glob("*.wav")):
+        data, rate = sf.read(wav, dtype="float32")
+        sf.write(noisy / wav.name, np.clip(data + 0.3 * rng.standard_normal(data.shape), -1, 1), rate)
+    _as_package(noisy, subs, "Doe_Lab_task4_2", 654321, "DoeB")
+    (subs / "Roe_Uni_task4_1").mkdir()
+    (subs / "Roe_Uni_task4_1" / "junk.txt").write_text("no wav here")
+    outcomes = score_all(subs, ref, tmp_path / "scores", ScoreConfig(workers=1, n_resamples=50))
+    assert [o.status for o in outcomes] == ["ok", "ok", "failed"], [o.findings for o in outcomes]
+    result = CliRunner().invoke(cli, ["leaderboard", str(tmp_path / "scores"), "--out", str(tmp_path / "lb"),
+                                      "--bootstrap", "300"])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "lb" / "leaderboard.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["code"] for r in rows] == ["DoeA", "DoeB", "Roe_Uni_task4_1"]
+    assert rows[0]["name"] == "System DoeA" and rows[0]["nparams"] == "123456"
+    assert rows[0]["dev_capi_sdri"] == "8.250" and rows[0]["dev_accuracy_mix"] == "61.50"
+    assert rows[2]["status"] == "failed" and rows[2]["rank"] == "3"
+    assert rows[0]["team"] == rows[1]["team"] == "Doe_Lab_task4"
+    assert rows[0]["team_best"] == "true" and rows[1]["team_best"] == "false"
+    assert "DoeA" in result.output
+
+
+def test_leaderboard_bad_inputs_exit_cleanly(tmp_path):
+    result = CliRunner().invoke(cli, ["leaderboard", str(tmp_path / "missing"), "--out", str(tmp_path / "lb")])
+    assert result.exit_code == 1 and "E_NO_RESULTS" in result.output and "Traceback" not in result.output
+    (tmp_path / "x.json").write_text("{not json")
+    result = CliRunner().invoke(cli, ["leaderboard", str(tmp_path / "x.json"), "--out", str(tmp_path / "lb")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_loading_results_json_files_directly(tmp_path, systems):
+    ref, bare = make_case(tmp_path / "case", MIXTURES, seed=2)
+    out = tmp_path / "scored"
+    result = CliRunner().invoke(cli, ["score", str(bare), "--ref", str(ref), "--out", str(out), "--workers", "1",
+                                      "--bootstrap", "20", "--quiet"])
+    assert result.exit_code == 0, result.output
+    loaded = load_inputs([out / "results.json"])
+    assert len(loaded.systems) == 1 and loaded.systems[0].mixtures is not None
+    with pytest.raises(Exception) as info:
+        load_inputs([out / "results.json", out])
+    assert "E_DUPLICATE_LABEL" in str(info.value)
