@@ -36,7 +36,7 @@ def load_eval_results(ctx: Context) -> tuple[Any, list[Finding]]:
         return None, []  # reported by the layout check
     where = ctx.shown(path)
     data, findings = load_json_file(path, where)
-    if data is None:
+    if findings:
         return None, findings
     return data, _schema_findings("eval_results", data, where, _schema_code)
 
@@ -106,7 +106,7 @@ def check_against_files(ctx: Context, data: Any) -> list[Finding]:
 def check_eval_results(ctx: Context) -> tuple[Any, list[Finding]]:
     """Schema and file agreement of ``eval_results.json``; returns the data for cross-checks."""
     data, findings = load_eval_results(ctx)
-    if data is not None:
+    if data is not None and not any(f.code.startswith("E_JSON") for f in findings):
         findings += check_against_files(ctx, data)
     return data, findings
 
@@ -118,6 +118,6 @@ def check_dev_results(ctx: Context) -> list[Finding]:
         return []
     where = ctx.shown(path)
     data, findings = load_json_file(path, where)
-    if data is None:
+    if findings:
         return findings
     return _schema_findings("dev_set_test_results", data, where, lambda err: "E_DEV_RESULTS_SCHEMA")

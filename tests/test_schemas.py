@@ -1,0 +1,84 @@
+"""The shipped JSON Schemas: well-formed, one copy, used by the code, and matching what s5eval writes and reads."""
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from s5eval.score import ScoreConfig, run_score
+from s5eval.validate.schemas import SCHEMA_FILES, load_schema, schema_errors, validator
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_submissions"
+VALID = SAMPLES / "valid" / "Smith_ACME_task4_1"
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_FILES))
+def test_schema_is_valid_draft_2020_12(name):
+    schema = load_schema(name)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator(name)  # resolves cross-file references
+
+
+def test_top_level_schemas_folder_is_the_package_folder():
+    top = ROOT / "schemas"
+    assert top.is_symlink() and top.resolve() == (ROOT / "s5eval" / "schemas").resolve()
+    assert sorted(p.name for p in top.glob("*.json")) == sorted(SCHEMA_FILES.values())
+
+
+def test_schemas_ship_in_the_wheel():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "schemas/*.json" in project["tool"]["setuptools"]["package-data"]["s5eval"]
+
+
+def test_sample_files_follow_their_schemas():
+    assert list(schema_errors("eval_results", json.loads((VALID / "eval_results.json").read_text()))) == []
+    meta = yaml.safe_load((VALID / "Smith_ACME_task4_1.meta.yaml").read_text())
+    assert list(schema_errors("meta", meta)) == []
+    with (SAMPLES / "ref" / "subsets.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and all(not list(schema_errors("subsets_row", row)) for row in rows)
+
+
+def test_dev_results_schema_reuses_the_eval_results_layout():
+    good = {"nparams": 3, "probabilities": [{"soundscape": "dev_1", "estimate": []}]}
+    assert list(schema_errors("dev_set_test_results", good)) == []
+    assert list(schema_errors("dev_set_test_results", {"nparams": 3.5, "probabilities": []}))
+
+
+@pytest.mark.parametrize("instance, path", [
+    ({"nparams": -1, "probabilities": []}, "nparams"),
+    ({"nparams": True, "probabilities": []}, "nparams"),
+    ({"nparams": 1, "probabilities": [{"soundscape": "m", "estimate": [{"filename": "m_0_Speech.wav",
+                                                                       "label": "Speech", "probability": -0.1}]}]},
+     "probability"),
+    ({"nparams": 1, "probabilities": [{"soundscape": "m", "estimate": [{"filename": "sub/m_0_Speech.wav",
+                                                                       "label": "Speech", "probability": 0.1}]}]},
+     "filename"),
+])
+def test_eval_results_schema_rejects(instance, path):
+    errors = list(schema_errors("eval_results", instance))
+    assert errors and str(list(errors[0].absolute_path)[-1]) == path
+
+
+@pytest.mark.parametrize("row, ok", [({"soundscape": "eval_0001", "subset": "ranking"}, True),
+                                     ({"soundscape": "", "subset": "ranking"}, False),
+                                     ({"soundscape": "a/b", "subset": "x"}, False),
+                                     ({"subset": "ranking"}, False)])
+def test_subsets_row_schema(row, ok):
+    assert (not list(schema_errors("subsets_row", row))) == ok
+
+
+@pytest.mark.parametrize("metric", ["capi-sdri", "ca-sdri"])
+def test_results_json_written_by_score_follows_its_schema(metric):
+    run = run_score(VALID, SAMPLES / "ref", ScoreConfig(metric=metric, workers=1, n_resamples=20))
+    data = json.loads(json.dumps(run.results))
+    assert list(schema_errors("results", data)) == []
+    broken = dict(data, summary=dict(data["summary"], accuracy_mix=140.0))
+    assert list(schema_errors("results", broken))
