@@ -211,3 +211,22 @@ def test_command_line(case):
     assert bad.exit_code == 2 and "E_SUBS_DIR" in bad.output and "Traceback" not in bad.output
     bad_ref = CliRunner().invoke(cli, ["score-all", str(subs), "--ref", str(ref / "nope"), "--out", str(out)])
     assert bad_ref.exit_code == 3 and "Traceback" not in bad_ref.output
+
+
+def test_zip_submission_is_scored_like_its_folder_and_reuses_the_cache(case, monkeypatch):
+    import zipfile
+    ref, subs, out = case
+    score_all(subs, ref, out, CONFIG)
+    with zipfile.ZipFile(subs / "Zip_Team_task4_1.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for wav in sorted((subs / "Beta_Uni_task4_1").glob("*.wav")):
+            archive.write(wav, f"Zip_Team_task4_1/{wav.name}")
+    counter = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", counter)
+    outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
+    assert outcomes["Zip_Team_task4_1"].status == "ok", outcomes["Zip_Team_task4_1"].findings
+    assert counter.scored == 0  # same bytes as Beta_Uni_task4_1: every record comes from the cache
+    zipped = json.loads((out / "Zip_Team_task4_1" / "results.json").read_text())
+    folder = json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())
+    assert zipped["subsets"] == folder["subsets"]
+    digests = json.loads((out / ".s5eval-cache" / "file_digests.json").read_text())
+    assert not any("s5eval-zip-" in path for path in digests)  # temporary extraction paths are not remembered
