@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "reference": "s5eval.commands.reference:reference_command",
     "codabench": "s5eval.commands.codabench:codabench_command",
     "demo": "s5eval.commands.demo:demo_command",
+    "baseline": "s5eval.commands.baseline:baseline_group",
 }
 
 
