@@ -32,7 +32,8 @@ class LossSpec:
 
 @dataclass
 class TrainSpec:
-    """Optimisation and bookkeeping. Times in minutes, rates per step."""
+    """Optimisation and bookkeeping. Times in minutes, rates per step; ``threads``: CPU threads of torch
+    in the training process (None: torch's default)."""
 
     batch_size: int = 8
     epochs: int = 10
@@ -47,6 +48,7 @@ class TrainSpec:
     log_every: int = 10
     amp: bool = True
     device: str = "auto"
+    threads: int | None = None
     seed: int = 0
 
 

@@ -144,6 +144,16 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return state
 
 
+def checkpoint_state(config: Config, system: S5System, optimizer: torch.optim.Optimizer | None = None,
+                     epoch: int = 0, step: int = 0, best: float = -math.inf,
+                     validation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a checkpoint holds: format tag, config, classes, weights, optimiser state and progress."""
+    return {"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "classes": list(system.classes),
+            "model": system.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
+            "epoch": epoch, "step": step, "best": best, "nparams": count_parameters(system),
+            "validation": validation}
+
+
 def system_from_checkpoint(state: dict[str, Any]) -> tuple[S5System, Config]:
     """Rebuild the system of a checkpoint and load its weights."""
     from .config import config_from_dict
@@ -186,6 +196,8 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
     if runtime.is_main:
         workdir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(spec.seed + runtime.rank)
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
     classes = config.classes
     system = build_system(classes, config.model, config.k_max, config.n_channels, config.sample_rate)
     system.to(runtime.device)
@@ -274,9 +286,7 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
                                          last_val["capi_sdri"], last_val["accuracy_src"], last_val["accuracy_mix"],
                                          last_val["oracle_capi_sdri"]])
             score = last_val["capi_sdri"] if last_val["capi_sdri"] is not None else -math.inf
-            state = {"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "classes": list(classes),
-                     "model": system.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                     "step": step, "best": max(best, score), "nparams": nparams, "validation": last_val}
+            state = checkpoint_state(config, system, optimizer, epoch, step, max(best, score), last_val)
             save_checkpoint(last_path, state)
             if score > best:
                 best = score

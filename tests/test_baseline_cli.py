@@ -1,0 +1,39 @@
+"""``s5eval baseline``: help, the message without torch, clean errors for bad input."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from click.testing import CliRunner
+
+from s5eval.cli import cli
+
+
+def test_baseline_help_lists_train_and_infer():
+    result = CliRunner().invoke(cli, ["baseline", "--help"])
+    assert result.exit_code == 0
+    assert "train" in result.output and "infer" in result.output
+
+
+def test_without_torch_says_how_to_install(monkeypatch, tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    result = CliRunner().invoke(cli, ["baseline", "train", str(tmp_path / "x.yaml")])
+    assert result.exit_code == 2
+    assert 'pip install "s5eval[baseline]"' in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_config_and_missing_checkpoint_are_findings(tmp_path):
+    pytest.importorskip("torch")
+    config = tmp_path / "bad.yaml"
+    config.write_text("train: {batchsize: 2}\n")
+    result = CliRunner().invoke(cli, ["baseline", "train", str(config)])
+    assert result.exit_code == 2 and "E_BASELINE_CONFIG" in result.output and "batchsize" in result.output
+    result = CliRunner().invoke(cli, ["baseline", "train", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2 and "cannot read" in result.output
+    (tmp_path / "ref" / "soundscape").mkdir(parents=True)
+    result = CliRunner().invoke(cli, ["baseline", "infer", "--ckpt", str(tmp_path / "none.pt"),
+                                      "--ref", str(tmp_path / "ref"), "--out", str(tmp_path / "sub")])
+    assert result.exit_code == 2 and "E_BASELINE_CKPT" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
