@@ -96,13 +96,14 @@ def _sample_findings(est: EstimateFile, info: AudioInfo, layout: WavLayout | Non
     if layout is not None and layout.is_pcm16 and info.subtype == "PCM_16":
         count = min(info.frames, layout.data_size // 2)
         samples = np.fromfile(est.path, dtype="<i2", count=count, offset=layout.data_offset)
-        nonzero = bool(samples.any())
-        full_scale = int(np.count_nonzero((samples == 32767) | (samples == -32768))) if nonzero else 0
-        finite = True
+        high, low = (int(samples.max()), int(samples.min())) if samples.size else (0, 0)
+        nonzero = high != 0 or low != 0
+        full_scale = 0
+        if high == 32767 or low == -32768:  # only then count the full-scale samples
+            full_scale = int(np.count_nonzero((samples == 32767) | (samples == -32768)))
     else:
         data = sf.read(str(est.path), dtype="float32", always_2d=True)[0][:, 0]
-        finite = bool(np.isfinite(data).all())
-        if not finite:
+        if not np.isfinite(data).all():
             return [error("E_NONFINITE", est.shown, "contains NaN or infinite samples")]
         nonzero = bool(data.any())
         full_scale = int(np.count_nonzero(np.abs(data) >= _FULL_SCALE_FLOAT)) if nonzero else 0
