@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import rooms
-from .sources import CLASS_GENERATORS, INTERFERER_GENERATORS, background_noise, render_event
+from .sources import CLASS_GENERATORS, INTERFERER_GENERATORS, diffuse_noise, render_event
 
 
 class ProceduralPool:
     """Procedural sources and pyroomacoustics shoebox rooms."""
 
-    noise_model = "procedural diffuse (independent channels, X/Y/Z at -4.8 dB re W)"
+    noise_model = "procedural diffuse (white to pink, independent channels, X/Y/Z at -4.8 dB re W)"
 
     def draw_room(self, rng: np.random.Generator) -> rooms.Room:
         return rooms.ROOMS[int(rng.integers(len(rooms.ROOMS)))]
@@ -36,10 +36,7 @@ class ProceduralPool:
 
     def noise(self, rng: np.random.Generator, sr: int, n: int) -> np.ndarray:
         """Diffuse background noise (4, n): W at unit RMS, Y/Z/X independent at 1/√3 (SN3D diffuse field)."""
-        colour, hum = float(rng.uniform(0.0, 1.0)), float(rng.choice([50.0, 60.0]))
-        channels = [background_noise(rng, sr, n, colour, hum) for _ in range(4)]
-        channels[1:] = [c / np.sqrt(3.0) for c in channels[1:]]
-        return np.stack(channels)
+        return diffuse_noise(rng, sr, n)
 
     def rir(self, room: rooms.Room, azimuth_deg: float, elevation_deg: float, distance_m: float, sr: int) -> np.ndarray:
         return rooms.foa_rir(room.index, azimuth_deg, elevation_deg, distance_m, sr)

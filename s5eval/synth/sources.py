@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import signal
 
 from ..labels import DCASE_CLASSES
@@ -470,6 +471,24 @@ def background_noise(rng: np.random.Generator, sr: int, n: int, colour: float | 
     t = _time(sr, n)
     x = x / (np.std(x) + 1e-12) + 0.1 * np.sin(2 * np.pi * hum_hz * t + rng.uniform(0, 2 * np.pi))
     return _unit_rms(x)
+
+
+def diffuse_noise(rng: np.random.Generator, sr: int, n: int, channels: int = 4) -> np.ndarray:
+    """Diffuse room tone (channels, n): spectrally shaped noise, white to pink (``colour`` drawn),
+    band-limited to 30 Hz–12 kHz, independent per channel; channel 0 at unit RMS, the others at
+    1/√3 of it (an SN3D first-order diffuse field), plus a faint mains hum on channel 0."""
+    colour = float(rng.uniform(0.0, 1.0))
+    hum_hz = float(rng.choice([50.0, 60.0]))
+    spec = sp_fft.rfft(rng.standard_normal((channels, n)), axis=1, workers=1)
+    freqs = np.fft.rfftfreq(n, 1.0 / sr)
+    f = np.maximum(freqs, 1.0)
+    mask = f ** (-0.5 * colour) / np.sqrt(1 + (30.0 / f) ** 4) / np.sqrt(1 + (f / 12000.0) ** 8)
+    x = sp_fft.irfft(spec * mask, n, axis=1, workers=1)
+    x /= np.sqrt(np.mean(x**2, axis=1, keepdims=True)) + 1e-12
+    x[0] += 0.1 * np.sin(2 * np.pi * hum_hz * _time(sr, n) + rng.uniform(0, 2 * np.pi))
+    x[0] /= np.sqrt(np.mean(x[0] ** 2))
+    x[1:] /= np.sqrt(3.0)
+    return x
 
 
 def render_event(generator: Generator, rng: np.random.Generator, sr: int, n: int) -> np.ndarray:
