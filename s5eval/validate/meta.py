@@ -66,6 +66,8 @@ def check_meta(ctx: Context) -> tuple[Any, list[Finding]]:
     except ValueError as exc:
         return None, [error("E_YAML_SYNTAX", where, str(exc))]
     label = _get(data, "submission", "label")
+    if label == ctx.label:  # a bad package name is reported once, as E_PACKAGE_NAME
+        findings = [f for f in findings if not f.message.startswith("$.submission.label: ")]
     if isinstance(label, str) and label != ctx.label:
         findings.append(error("E_META_LABEL", where,
                               f"$.submission.label is '{label}' but the package is named '{ctx.label}'"))
