@@ -192,3 +192,14 @@ def test_every_code_used_in_the_checks_is_catalogued():
 
 def test_findings_doc_is_generated_from_the_catalogue():
     assert (ROOT / "docs" / "findings.md").read_text() == render_markdown()
+
+
+def test_bad_package_name_is_reported_once(tmp_path):
+    import yaml
+    sub = tmp_path / "mysystem"
+    shutil.copytree(VALID, sub)
+    meta = yaml.safe_load((sub / "Smith_ACME_task4_1.meta.yaml").read_text())
+    meta["submission"]["label"] = "mysystem"
+    (sub / "Smith_ACME_task4_1.meta.yaml").unlink()
+    (sub / "mysystem.meta.yaml").write_text(yaml.safe_dump(meta))
+    assert codes(validate_submission(sub, REF)) == ["E_PACKAGE_NAME"]
