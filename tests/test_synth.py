@@ -230,3 +230,24 @@ def test_synth_refuses_to_overwrite_and_reports_bad_options(tmp_path):
     bad = runner.invoke(cli, ["synth", str(tmp_path / "x"), "--n", "1", "--dup-rate", "0.8",
                               "--zero-target-rate", "0.5"])
     assert bad.exit_code == 2 and "E_SYNTH_OPTIONS" in bad.output
+
+
+def test_source_dir_draws_events_from_a_dev_set(tmp_path):
+    dev = tmp_path / "dev_set"
+    rng = np.random.default_rng(0)
+    for label in DCASE_CLASSES:
+        (dev / "sound_event" / label).mkdir(parents=True)
+        sf.write(str(dev / "sound_event" / label / f"{label}_a.wav"), 0.1 * rng.standard_normal(16000), 16000)
+    (dev / "noise").mkdir()
+    sf.write(str(dev / "noise" / "room.wav"), 0.01 * rng.standard_normal((48000, 4)), 32000)
+    example = make_example(3, SynthConfig(seconds=1.0, source_dir=str(dev), zero_target_rate=0.0))
+    assert example.targets and all(m["source_id"].startswith("dev_set/sound_event/")
+                                   for m in example.metadata["targets"])
+    assert example.metadata["noise"]["model"] == "dev set noise/"
+    rebuilt = np.sum([p.astype(np.float64) for _, p in example.parts], axis=0)
+    np.testing.assert_allclose(rebuilt, example.mixture, atol=1e-6)
+
+
+def test_unusable_source_dir_is_a_finding(tmp_path):
+    result = CliRunner().invoke(cli, ["synth", str(tmp_path / "o"), "--n", "1", "--source-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "E_SYNTH_SOURCE_DIR" in result.output

@@ -35,6 +35,7 @@ def synth_command(out, n_mixtures, seconds, seed, dup_rate, zero_target_rate, ma
                   overwrite, quiet):
     """Synthesize N S5 mixtures with oracle targets into OUT (soundscape/, oracle_target/, metadata/, subsets.csv)."""
     from ..synth.api import SynthConfig
+    from ..synth.devset import DevSetError
     from ..synth.rooms import MissingSynthDependency
     from ..synth.writer import write_reference_set
 
@@ -58,6 +59,8 @@ def synth_command(out, n_mixtures, seconds, seed, dup_rate, zero_target_rate, ma
         raise S5InputError([error("E_SYNTH_OUTPUT_EXISTS", out, str(exc))], EXIT_USAGE) from None
     except MissingSynthDependency as exc:
         raise S5InputError([error("E_SYNTH_DEPENDENCY", "", str(exc))], EXIT_USAGE) from None
+    except DevSetError as exc:
+        raise S5InputError([error("E_SYNTH_SOURCE_DIR", source_dir or "", str(exc))], EXIT_USAGE) from None
     except OSError as exc:
         raise S5InputError([error("E_SYNTH_WRITE", out, f"cannot write the reference set: {exc}")], EXIT_USAGE) from None
     if not quiet:
