@@ -3,9 +3,9 @@
 1. synthesize a small reference set (``s5eval synth``);
 2. write the calibration submissions (``s5eval reference``), and the
    baseline's when the baseline command and a checkpoint are available;
-3. validate every submission (``s5eval validate``, when installed);
+3. validate every submission (``s5eval validate``);
 4. score every submission (``s5eval score``);
-5. rank them (``s5eval leaderboard`` when installed, else a ranking table).
+5. rank them (``s5eval leaderboard``).
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from ..findings import EXIT_USAGE, S5InputError, error
 from ..report import stderr, stdout
@@ -93,8 +92,8 @@ def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | 
     """Run ``s5eval baseline infer`` when the command and a checkpoint exist; else say why it is skipped."""
     from ..cli import cli
 
-    if "baseline" not in cli.commands:
-        stdout.print("  baseline skipped: the `s5eval baseline` command is not installed")
+    if not baseline_available():
+        stdout.print('  baseline skipped: torch is not installed (pip install "s5eval[baseline]")')
         return None
     if not checkpoint or not Path(checkpoint).is_file():
         stdout.print("  baseline skipped: no trained checkpoint (pass --baseline-ckpt PATH)")
@@ -114,11 +113,8 @@ def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | 
 
 
 def _validate_all(packages: list[Path], ref: Path) -> None:
-    try:
-        from ..validate import validate_submission
-    except ImportError:
-        stdout.print("  validation skipped: s5eval.validate is not installed")
-        return
+    from ..validate import validate_submission
+
     for package in packages:
         report = validate_submission(package, ref)
         verdict = "[green]valid[/]" if report.valid else f"[red]invalid (exit {report.exit_code})[/]"
@@ -127,40 +123,19 @@ def _validate_all(packages: list[Path], ref: Path) -> None:
             stdout.print(f"    {finding.one_line()}", soft_wrap=True)
 
 
+def baseline_available() -> bool:
+    """True when torch (the ``baseline`` extra) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
 def _leaderboard(result_dirs: list[Path], out: Path) -> None:
     from ..cli import cli
 
-    if "leaderboard" in cli.commands:
-        try:
-            cli.main(["leaderboard", *map(str, result_dirs), "--out", str(out), "--bootstrap", "1000"],
-                     prog_name="s5eval", standalone_mode=False)
-            return
-        except SystemExit as exc:
-            if exc.code in (0, None):
-                return
-            stderr.print(f"  `s5eval leaderboard` exited with code {exc.code}; showing a plain ranking instead")
-    stdout.print(ranking_table(result_dirs))
-
-
-def ranking_table(result_dirs: list[Path]) -> Table:
-    """A ranking of scored submissions by CAPI-SDRi (dB), from their ``results.json``."""
-    import json
-
-    rows = []
-    for folder in result_dirs:
-        summary = json.loads((folder / "results.json").read_text(encoding="utf-8"))["summary"]
-        rows.append((folder.name, summary))
-    rows.sort(key=lambda r: -(r[1].get("capi_sdri") if r[1].get("capi_sdri") is not None else float("-inf")))
-    table = Table(title="demo ranking (CAPI-SDRi, dB)")
-    for column in ("rank", "system", "CAPI-SDRi (dB)", "95% CI", "acc. mixture (%)", "acc. source (%)"):
-        table.add_column(column, justify="left" if column == "system" else "right")
-    for rank, (name, s) in enumerate(rows, start=1):
-        ci = (f"[{s['capi_sdri_ci_low']:.2f}, {s['capi_sdri_ci_high']:.2f}]"
-              if s.get("capi_sdri_ci_low") is not None else "—")
-        table.add_row(str(rank), name, _fmt(s.get("capi_sdri")), ci, _fmt(s.get("accuracy_mix")),
-                      _fmt(s.get("accuracy_src")))
-    return table
-
-
-def _fmt(value) -> str:
-    return "—" if value is None else f"{value:.2f}"
+    try:
+        cli.main(["leaderboard", *map(str, result_dirs), "--out", str(out), "--bootstrap", "1000"],
+                 prog_name="s5eval", standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            stderr.print(f"  `s5eval leaderboard` exited with code {exc.code}")
