@@ -28,3 +28,30 @@ def exits_on_input_error(command: Callable) -> Callable:
 def workers_option(func: Callable) -> Callable:
     return click.option("--workers", type=click.IntRange(min=1), default=None,
                         help="Worker processes (default: all cores).")(func)
+
+
+def scoring_options(func: Callable) -> Callable:
+    """The options that define what a score means, shared by ``score`` and ``score-all``."""
+    from ..score import METRICS
+
+    options = [
+        click.option("--metric", type=click.Choice(METRICS), default="capi-sdri", show_default=True,
+                     help="Headline metric."),
+        click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True,
+                     help="CAPI-SDRi pairing: mean SDR (official code) or summed SDRi (paper eq. 10)."),
+        click.option("--penalty-fn", type=float, default=0.0, show_default=True,
+                     help="Penalty in dB per missed source."),
+        click.option("--penalty-fp", type=float, default=0.0, show_default=True,
+                     help="Penalty in dB per false source."),
+        click.option("--subsets", default=None,
+                     help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval)."),
+        click.option("--label-set", default=None,
+                     help="dcase2026t4 (default), dcase2025t4 or a file with one class a line."),
+        workers_option,
+        click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=1000, show_default=True,
+                     help="Bootstrap resamples for 95% intervals (0: none)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

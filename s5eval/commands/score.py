@@ -10,8 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..findings import S5InputError
 from ..outputs import remove_stale_outputs, write_outputs
 from ..report import print_findings, results_table, stderr, stdout
-from ..score import METRICS, ScoreConfig, run_score
-from .common import exits_on_input_error, workers_option
+from ..score import ScoreConfig, run_score
+from .common import exits_on_input_error, scoring_options
 
 
 @click.command("score")
@@ -19,18 +19,7 @@ from .common import exits_on_input_error, workers_option
 @click.option("--ref", "reference", required=True, type=click.Path(path_type=str), help="Reference set folder.")
 @click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
               help="Write results.json, scores.json, per_mixture.csv and per_source.csv here.")
-@click.option("--metric", type=click.Choice(METRICS), default="capi-sdri", show_default=True,
-              help="Headline metric.")
-@click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True,
-              help="CAPI-SDRi pairing: mean SDR (official code) or summed SDRi (paper eq. 10).")
-@click.option("--penalty-fn", type=float, default=0.0, show_default=True, help="Penalty in dB per missed source.")
-@click.option("--penalty-fp", type=float, default=0.0, show_default=True, help="Penalty in dB per false source.")
-@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval).")
-@click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
-@workers_option
-@click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Bootstrap resamples for 95% intervals (0: none).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@scoring_options
 @click.option("--force", is_flag=True, help="Score what is valid even when some files have errors; report what was skipped.")
 @click.option("--quiet", is_flag=True, help="No table and no progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")

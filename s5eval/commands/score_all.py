@@ -9,9 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..report import stderr, stdout
-from ..score import METRICS, ScoreConfig
+from ..score import ScoreConfig
 from ..score_all import SubmissionOutcome, score_all
-from .common import exits_on_input_error, workers_option
+from .common import exits_on_input_error, scoring_options
 
 
 def _outcome_table(outcomes: list[SubmissionOutcome], headline: str) -> Table:
@@ -31,22 +31,12 @@ def _outcome_table(outcomes: list[SubmissionOutcome], headline: str) -> Table:
 @click.option("--ref", "reference", required=True, type=click.Path(path_type=str), help="Reference set folder.")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
               help="Results go to OUT/<label>/ (and the cache to OUT/.s5eval-cache).")
-@click.option("--metric", type=click.Choice(METRICS), default="capi-sdri", show_default=True, help="Headline metric.")
-@click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True,
-              help="CAPI-SDRi pairing: mean SDR (official code) or summed SDRi (paper eq. 10).")
-@click.option("--penalty-fn", type=float, default=0.0, show_default=True, help="Penalty in dB per missed source.")
-@click.option("--penalty-fp", type=float, default=0.0, show_default=True, help="Penalty in dB per false source.")
-@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval).")
-@click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
-@workers_option
+@scoring_options
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler address (tcp://host:8786): score mixtures on a cluster (needs s5eval[dask]; "
                    "workers must see the files at the same paths).")
 @click.option("--cache", "cache_dir", type=click.Path(path_type=str), default=None,
               help="Record cache folder (default OUT/.s5eval-cache).")
-@click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Bootstrap resamples for 95% intervals (0: none).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--quiet", is_flag=True, help="No progress display and no table.")
 @exits_on_input_error
 def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
