@@ -257,8 +257,9 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
             loss = sdr_loss + config.loss.tagger_weight * ce
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if spec.grad_clip:
-                nn.utils.clip_grad_norm_(system.parameters(), spec.grad_clip)
+            if spec.grad_clip:  # each stage on its own, so the SDR gradients do not shrink the tagger's
+                nn.utils.clip_grad_norm_(system.tagger.parameters(), spec.grad_clip)
+                nn.utils.clip_grad_norm_(system.separator.parameters(), spec.grad_clip)
             optimizer.step()
             step += 1
             n_batches += 1

@@ -19,18 +19,20 @@ def _grads_reach_every_parameter(module: torch.nn.Module) -> None:
     assert any(p.grad.abs().sum() > 0 for p in module.parameters())
 
 
-def test_tagger_shapes_and_gradients():
+@pytest.mark.parametrize("backbone", ["cnn", "spectral"])
+def test_tagger_shapes_and_gradients(backbone):
     torch.manual_seed(0)
-    tagger = TrackTagger(N_CLASSES, K, 4, 32000, **TINY_TAGGER)
+    tagger = TrackTagger(N_CLASSES, K, 4, 32000, backbone=backbone, **TINY_TAGGER)
     logits = tagger(torch.randn(2, 4, 4000))
     assert logits.shape == (2, K, N_CLASSES + 1)
     logits.logsumexp(-1).sum().backward()
     _grads_reach_every_parameter(tagger)
 
 
-def test_tagger_uses_every_channel():
+@pytest.mark.parametrize("backbone", ["cnn", "spectral"])
+def test_tagger_uses_every_channel(backbone):
     torch.manual_seed(0)
-    tagger = TrackTagger(N_CLASSES, K, 4, 32000, **TINY_TAGGER).eval()
+    tagger = TrackTagger(N_CLASSES, K, 4, 32000, backbone=backbone, **TINY_TAGGER).eval()
     x = torch.randn(1, 4, 4000)
     y = x.clone()
     y[:, 3] = torch.randn(4000)

@@ -6,8 +6,10 @@ and a head predicts K_max tracks, each a distribution over the classes plus
 ``silence`` (the last index). Trained with permutation-invariant cross-entropy,
 so the same class may appear on several tracks.
 
-Backbones: ``cnn`` (compact, trains from scratch; the default) or ``m2d``
-(the M2D ViT encoder, loading the published weight file, see :mod:`.m2d`).
+Backbones: ``cnn`` (compact CNN, trains from scratch; the default), ``spectral``
+(per-band mean and maximum over time of the log-mel spectrum: no convolution,
+learns in a few hundred steps, for CPU-budget configs) or ``m2d`` (the M2D ViT
+encoder, loading the published weight file, see :mod:`.m2d`).
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ class CNNBackbone(nn.Module):
     def __init__(self, sample_rate: int, n_fft: int, hop: int, n_mels: int, widths: Sequence[int]):
         super().__init__()
         self.frontend = LogMel(sample_rate, n_fft, hop, n_mels, f_min=20.0)
-        self.input_norm = nn.BatchNorm2d(1)
+        self.input_norm = nn.BatchNorm2d(n_mels)  # one normalisation per mel band
         layers, c_in = [], 1
         for c_out in widths:
             layers.append(ConvPool(c_in, c_out))
@@ -49,9 +51,22 @@ class CNNBackbone(nn.Module):
         self.out_dim = c_in
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        x = self.input_norm(self.frontend(wave))  # (N, 1, mels, frames)
+        x = self.input_norm(self.frontend(wave).transpose(1, 2)).transpose(1, 2)  # (N, 1, mels, frames)
         x = self.body(x).mean(2)  # average over frequency: (N, C, frames)
         return x.amax(-1) + x.mean(-1)  # max + mean over time: (N, C)
+
+
+class SpectralStatsBackbone(nn.Module):
+    """Per-band mean and maximum over time of the log-mel spectrum of one channel, (N, 2 · n_mels)."""
+
+    def __init__(self, sample_rate: int, n_fft: int, hop: int, n_mels: int):
+        super().__init__()
+        self.frontend = LogMel(sample_rate, n_fft, hop, n_mels, f_min=20.0)
+        self.out_dim = 2 * n_mels
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        x = self.frontend(wave)[:, 0]  # (N, mels, frames)
+        return torch.cat([x.mean(-1), x.amax(-1)], -1)
 
 
 class TrackTagger(nn.Module):
@@ -65,14 +80,18 @@ class TrackTagger(nn.Module):
         self.n_classes, self.k_max, self.n_channels = n_classes, k_max, n_channels
         if backbone == "cnn":
             self.backbone: nn.Module = CNNBackbone(sample_rate, n_fft, hop, n_mels, widths)
+        elif backbone == "spectral":
+            self.backbone = SpectralStatsBackbone(sample_rate, n_fft, hop, n_mels)
         elif backbone == "m2d":
             from .m2d import M2DBackbone
             self.backbone = M2DBackbone(sample_rate=sample_rate, weights=m2d_weights)
         else:
-            raise ValueError(f"tagger backbone must be 'cnn' or 'm2d', not {backbone!r}")
+            raise ValueError(f"tagger backbone must be 'cnn', 'spectral' or 'm2d', not {backbone!r}")
         feat = self.backbone.out_dim * n_channels
         self.head = nn.Sequential(
+            nn.BatchNorm1d(feat),
             nn.Linear(feat, head_hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            nn.Linear(head_hidden, head_hidden), nn.ReLU(inplace=True),
             nn.Linear(head_hidden, k_max * (n_classes + 1)),
         )
 
