@@ -4,7 +4,8 @@
 
 ``SUB`` receives ``eval_out/<mix>_<i>_<Label>.wav`` (mono, float32, the mixture's rate
 and length, one file per non-silent track), ``eval_results.json`` (``nparams``, the
-label probabilities of every track, the configuration) and, when ``REF`` has
+label probabilities of every track, the configuration), ``<SUB name>.meta.yaml`` (the DCASE
+meta layout, with the parameter count and the development figures) and, when ``REF`` has
 ``oracle_target/``, ``dev_set_test_results.json`` (the same layout plus the
 CAPI-SDRi figures computed with :class:`s5eval.CAPISDRi`). ``s5eval score SUB --ref REF``
 accepts the package.
@@ -21,12 +22,13 @@ from typing import Any
 
 import numpy as np
 import torch
+import yaml
 
 from s5eval import CAPISDRi
 from s5eval.findings import EXIT_USAGE, ReferenceSetError, S5InputError, error
 from s5eval.io.audio import AudioReadError, read_audio, write_audio
 from s5eval.io.refset import SOUNDSCAPE_DIR, TARGET_DIR, find_reference_root, load_reference_set
-from s5eval.io.submission import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS
+from s5eval.io.submission import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, PACKAGE_NAME
 from s5eval.labels import SILENCE
 
 from .models.system import S5System, count_parameters
@@ -142,4 +144,38 @@ def infer(ckpt: str | Path, ref: str | Path, out: str | Path, device: str = "aut
     if metric is not None:
         figures = metric.compute()
         _write_json(out / DEV_RESULTS, {**package, "results": figures})
+    write_meta(out, package["nparams"], config, figures)
     return InferResult(out, len(mixtures), n_estimates, seconds, figures)
+
+
+def write_meta(out: Path, nparams: int, config: dict[str, Any], figures: dict[str, Any] | None) -> Path:
+    """``<label>.meta.yaml`` of the package; the label is the folder name (``<Author>_<Affil>_task4_<N>``)."""
+    label = out.resolve().name
+    if not PACKAGE_NAME.match(label):
+        print(f"note: '{label}' is not a DCASE package name (<Author>_<Affiliation>_task4_<N>); "
+              "s5eval validate will say so", file=sys.stderr)
+    numbers = {k: float(v) for k, v in (figures or {}).items() if isinstance(v, (int, float))}
+    meta = {
+        "submission": {
+            "label": label, "name": "s5eval baseline: track-wise tagger + ResUNetK (CA-PI-SDR loss)",
+            "abbreviation": "S5Base",
+            "authors": [{"lastname": "Baseline", "firstname": "S5eval", "email": "s5eval@example.org",
+                         "corresponding": True,
+                         "affiliation": {"abbreviation": "S5eval", "institute": "s5eval toolkit",
+                                         "department": "baseline", "location": "n/a"}}],
+        },
+        "system": {
+            "description": {"tagger": config["model"].get("tagger", {}).get("backbone", "cnn"),
+                            "separator": "ResUNetK", "loss": config["loss"]["separation"],
+                            "sample_rate": config["sample_rate"], "k_max": config["k_max"]},
+            "complexity": {"total_parameters": int(nparams)},
+            "external_datasets": [],
+            "source_code": None,
+        },
+        "results": {"development_dataset": numbers or {"n_mixtures": 0.0}},
+    }
+    path = out / f"{label}.meta.yaml"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -76,6 +76,13 @@ def test_infer_writes_a_package_that_scores_the_same(tmp_path, checkpoint):
     assert summary["n_mixtures"] == 5
     assert summary["capi_sdri"] == pytest.approx(dev["results"]["capi_sdri"], abs=1e-4)
     assert summary["accuracy_src"] == pytest.approx(dev["results"]["accuracy_src"])
+    # the package is complete: s5eval validate accepts it
+    from click.testing import CliRunner
+    from s5eval.cli import cli
+
+    checked = CliRunner().invoke(cli, ["validate", str(out), "--ref", str(ref),
+                                       "--label-set", str(checkpoint.parent / "labels.txt")])
+    assert checked.exit_code == 0, checked.output
 
 
 def test_infer_without_targets_and_rerun_replaces_old_estimates(tmp_path, checkpoint):
