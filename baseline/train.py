@@ -182,6 +182,7 @@ class TrainResult:
     epochs: int
     last_validation: dict[str, Any] | None
     nparams: int
+    system: S5System | None = None
 
 
 def train(config: Config, workdir: str | Path, resume: bool = True,
@@ -296,7 +297,7 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
             dist.barrier()
     if runtime.distributed:
         dist.destroy_process_group()
-    return TrainResult(workdir, step, epoch, last_val, nparams)
+    return TrainResult(workdir, step, epoch, last_val, nparams, system)
 
 
 def _should_stop(runtime: Runtime, spec, step: int, started: float) -> bool:

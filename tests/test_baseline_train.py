@@ -127,11 +127,9 @@ def _ddp_worker(rank: int, world: int, port: int, workdir: str, label_file: str,
     values = tiny_config(epochs=1)
     values["label_set"] = label_file
     values["data"]["train_size"] = 16  # 8 per process, 2 steps of 4
-    train(config_from_dict(values), workdir, resume=False, generator=FakeGenerator())
-    # after training every process must hold the same weights
-    from baseline.train import TrainStep  # noqa: F401  (imported for the pickled worker)
-    state = load_checkpoint(Path(workdir) / "last.pt")
-    torch.save({"rank": rank, "step": state["step"]}, Path(out) / f"rank{rank}.pt")
+    result = train(config_from_dict(values), workdir, resume=False, generator=FakeGenerator())
+    weights = {k: v.clone() for k, v in result.system.state_dict().items()}
+    torch.save({"rank": rank, "step": result.steps, "weights": weights}, Path(out) / f"rank{rank}.pt")
 
 
 def test_ddp_two_processes_on_cpu_with_gloo(tmp_path, label_file):
@@ -143,4 +141,10 @@ def test_ddp_two_processes_on_cpu_with_gloo(tmp_path, label_file):
     mp.spawn(_ddp_worker, args=(2, port, str(tmp_path / "run"), label_file, str(tmp_path)), nprocs=2, join=True)
     state = load_checkpoint(tmp_path / "run" / "last.pt")
     assert state["step"] == 2  # 16 mixtures over 2 processes with batch 4
-    assert [torch.load(tmp_path / f"rank{r}.pt")["step"] for r in range(2)] == [2, 2]
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
+    assert [r["step"] for r in ranks] == [2, 2]
+    # gradients were averaged: both processes end with the same weights
+    for name, value in ranks[0]["weights"].items():
+        if value.is_floating_point() and "running" not in name:
+            assert torch.allclose(value, ranks[1]["weights"][name], atol=1e-6), name
+    assert all(torch.equal(state["model"][k], v) for k, v in ranks[0]["weights"].items())
