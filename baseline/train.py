@@ -139,6 +139,9 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint written by :func:`train`; raises ValueError when it is not one."""
     state = torch.load(Path(path), map_location=map_location, weights_only=False)
+    if isinstance(state, dict) and "state_dict" in state and "format" not in state:
+        raise ValueError(f"{path} looks like a PyTorch Lightning checkpoint (as the official DCASE 2025 baseline "
+                         "ships); its module layout differs from this baseline's, so it cannot be loaded")
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a checkpoint of this baseline (format {CHECKPOINT_FORMAT})")
     return state

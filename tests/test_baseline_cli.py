@@ -37,3 +37,14 @@ def test_bad_config_and_missing_checkpoint_are_findings(tmp_path):
                                       "--ref", str(tmp_path / "ref"), "--out", str(tmp_path / "sub")])
     assert result.exit_code == 2 and "E_BASELINE_CKPT" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_s5eval_does_not_import_torch_for_the_baseline_help():
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from s5eval.cli import cli; "
+            "r = CliRunner().invoke(cli, ['baseline', 'infer', '--help']); "
+            "assert r.exit_code == 0, r.output; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

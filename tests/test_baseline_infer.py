@@ -103,6 +103,11 @@ def test_infer_refuses_bad_checkpoint_and_wrong_rate(tmp_path, checkpoint):
     with pytest.raises(S5InputError) as exc:
         infer(bad, ref, tmp_path / "out", device="cpu")
     assert exc.value.findings[0].code == "E_BASELINE_CKPT"
+    lightning = tmp_path / "resunetk.ckpt"
+    torch.save({"state_dict": {}, "pytorch-lightning_version": "2.0"}, lightning)
+    with pytest.raises(S5InputError) as exc:
+        infer(lightning, ref, tmp_path / "out", device="cpu")
+    assert "Lightning" in exc.value.findings[0].message
     sf.write(ref / "soundscape" / "mix_0.wav", np.zeros((100, 4), np.float32), 16000)
     with pytest.raises(S5InputError) as exc:
         infer(checkpoint, ref, tmp_path / "out", device="cpu")
