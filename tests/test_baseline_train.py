@@ -12,7 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from baseline.config import ConfigError, config_from_dict, load_config  # noqa: E402
-from baseline.data import FolderMixtures, SynthesizedMixtures, encode_item  # noqa: E402
+from baseline.data import (DataSpec, FolderMixtures, SynthesizedMixtures, build_datasets,  # noqa: E402
+                           encode_item)
 from baseline.train import load_checkpoint, system_from_checkpoint, train  # noqa: E402
 
 from baseline_fakes import CLASSES, FakeGenerator  # noqa: E402
@@ -21,8 +22,8 @@ CONFIGS = Path(__file__).resolve().parents[1] / "baseline" / "configs"
 
 
 def tiny_config(**train_overrides):
-    label_file = {"label_set": None}
-    values = {
+    """A configuration for the fake generator: 8 kHz, tiny networks, a few mixtures."""
+    return {
         "name": "test", "sample_rate": 8000, "k_max": 3,
         "model": {"tagger": {"n_fft": 256, "hop": 128, "n_mels": 16, "widths": [4, 8], "head_hidden": 16},
                   "separator": {"n_fft": 128, "hop": 64, "widths": [4, 8], "cond_hidden": 8}},
@@ -30,8 +31,6 @@ def tiny_config(**train_overrides):
         "train": {"batch_size": 4, "epochs": 2, "log_every": 1, "val_batch_size": 4, "device": "cpu",
                   **train_overrides},
     }
-    values.update({k: v for k, v in label_file.items() if v})
-    return values
 
 
 @pytest.fixture()
@@ -78,6 +77,10 @@ def test_folder_dataset_reads_dcase_layout(tmp_path):
     assert len(ds) == 3 and item["mixture"].shape == (4, 2000) and item["targets"].shape == (3, 2000)
     n_targets = len(gen((1, 0, 0)).targets)
     assert int((item["labels"] != len(CLASSES)).sum()) == n_targets
+    # a config can train and validate on such folders
+    train_set, val_set = build_datasets(DataSpec(train_folder=str(tmp_path), val_folder=str(tmp_path),
+                                                 segment_seconds=0.25), CLASSES, 3)
+    assert train_set[1]["mixture"].shape == (4, 2000) and val_set[1]["mixture"].shape == (4, 4000)
 
 
 def test_config_files_load_and_typos_are_refused(label_file):
