@@ -36,11 +36,14 @@ def baseline_group() -> None:
               help="Stop after this many minutes (overrides the config).")
 @exits_on_input_error
 def train_command(config: Path, workdir: Path | None, resume: bool, max_minutes: float | None) -> None:
-    """Train the tagger and the separator with the YAML CONFIG (see baseline/configs)."""
+    """Train the tagger and the separator with the YAML CONFIG (a file, or a bundled name: tiny, dcase)."""
     _require_torch()
     from baseline.config import ConfigError, load_config
     from baseline.train import train
 
+    bundled = Path(__import__("baseline").__file__).parent / "configs" / f"{config}.yaml"
+    if not config.exists() and config.suffix == "" and bundled.is_file():
+        config = bundled  # a bundled config by name: tiny, dcase
     try:
         cfg = load_config(config)
     except ConfigError as exc:
