@@ -108,7 +108,7 @@ def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
         findings.extend(problems)
         return None
     mono = samples[:, 0]
-    if not np.isfinite(mono).all():
+    if not info.subtype.startswith("PCM") and not np.isfinite(mono).all():  # integer PCM cannot hold NaN
         findings.append(error(prefix + "NONFINITE", job.path, "contains NaN or infinite samples"))
         return None
     if role == "estimate" and not mono.any():

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from s5eval.cli import cli
 from s5eval.validate import ValidateOptions, validate_submission
-from s5eval.validate.audio import wav_layout
+from s5eval.io.wav import wav_layout
 from s5eval.validate.codes import CATALOGUE, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,9 @@
 
 PCM16 files are read as int16 and scaled by 1/32768, which is bit-identical to
 libsndfile's own float conversion and cheaper; every other subtype soundfile
-reads is decoded to float32 directly.
+reads is decoded to float32 directly. A WAV whose ``data`` chunk runs past the
+end of the file is refused as truncated (libsndfile would silently read the
+samples that are there).
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from .wav import wav_layout
 
 _PCM16_SCALE = np.float32(1.0 / 32768.0)
 
@@ -44,6 +48,12 @@ def read_audio(path: str | Path, channel: int | None = None) -> tuple[np.ndarray
     Returns ``(samples, info)``; samples have shape ``(frames, channels)`` when
     ``channel`` is None, else ``(frames,)`` holding that channel only.
     """
+    layout = wav_layout(path)
+    if layout is not None and layout.truncated:
+        raise AudioReadError(
+            f"the file is truncated: its header announces {layout.data_size} bytes of samples but only "
+            f"{max(0, layout.file_size - layout.data_offset)} are present"
+        )
     try:
         with sf.SoundFile(str(path)) as handle:
             info = AudioInfo(int(handle.samplerate), int(handle.frames), int(handle.channels), str(handle.subtype))
@@ -57,8 +67,6 @@ def read_audio(path: str | Path, channel: int | None = None) -> tuple[np.ndarray
                 samples = handle.read(dtype="float32", always_2d=True)
                 if channel is not None:
                     samples = np.ascontiguousarray(samples[:, channel])
-    except AudioReadError:
-        raise
     except Exception as exc:
         raise AudioReadError(f"cannot decode WAV: {_reason(exc)}") from None
     if samples.shape[0] != info.frames:

@@ -8,7 +8,6 @@ Files are checked in a thread pool (soundfile and numpy release the GIL).
 """
 from __future__ import annotations
 
-import struct
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,70 +18,12 @@ import soundfile as sf
 
 from ..findings import Finding, error, warning
 from ..io.audio import AudioInfo, AudioReadError, audio_info
+from ..io.wav import WavLayout, wav_layout
 from ..labels import SILENCE
 from .context import Context, EstimateFile
 
 CLIP_FRACTION = 0.001  # share of samples at full scale from which an estimate counts as clipped
 _FULL_SCALE_FLOAT = np.float32(32767.0 / 32768.0)
-_WAVE_FORMAT_PCM = 0x0001
-_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-_MAX_CHUNKS = 1000
-
-
-@dataclass(frozen=True)
-class WavLayout:
-    """Where a RIFF/WAVE file keeps its samples: offsets and sizes in bytes."""
-
-    format_tag: int
-    channels: int
-    bits_per_sample: int
-    data_offset: int
-    data_size: int
-    file_size: int
-
-    @property
-    def truncated(self) -> bool:
-        return self.data_offset + self.data_size > self.file_size
-
-    @property
-    def is_pcm16(self) -> bool:
-        return self.format_tag in (_WAVE_FORMAT_PCM, _WAVE_FORMAT_EXTENSIBLE) and self.bits_per_sample == 16
-
-
-def wav_layout(path: str | Path) -> WavLayout | None:
-    """Walk the RIFF chunks up to ``data``; None when the file is not a plain RIFF/WAVE file."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            file_size = handle.tell()
-            handle.seek(0)
-            head = handle.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-                return None
-            fmt: tuple[int, int, int] | None = None
-            for _ in range(_MAX_CHUNKS):
-                chunk = handle.read(8)
-                if len(chunk) < 8:
-                    return None
-                chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if chunk_id == b"fmt ":
-                    body = handle.read(min(size, 64))
-                    if len(body) < 16:
-                        return None
-                    tag, channels, _, _, _, bits = struct.unpack("<HHIIHH", body[:16])
-                    fmt = (tag, channels, bits)
-                    handle.seek(size - len(body) + (size & 1), 1)
-                elif chunk_id == b"data":
-                    if fmt is None:
-                        return None
-                    return WavLayout(fmt[0], fmt[1], fmt[2], handle.tell(), size, file_size)
-                else:
-                    handle.seek(size + (size & 1), 1)
-    except (OSError, struct.error, ValueError):
-        return None
-    return None
-
-
 @dataclass
 class FileFacts:
     """What was learnt about one estimate: its header (None when unreadable) and its findings."""

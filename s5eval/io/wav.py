@@ -1,0 +1,69 @@
+"""The layout of a RIFF/WAVE file, read without decoding: where its samples are.
+
+Used to spot truncated files without decoding them, and to read PCM16
+samples straight from the ``data`` chunk.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+_WAVE_FORMAT_PCM = 0x0001
+_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+_MAX_CHUNKS = 1000
+
+
+@dataclass(frozen=True)
+class WavLayout:
+    """Where a RIFF/WAVE file keeps its samples: offsets and sizes in bytes."""
+
+    format_tag: int
+    channels: int
+    samplerate: int
+    bits_per_sample: int
+    data_offset: int
+    data_size: int
+    file_size: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.data_offset + self.data_size > self.file_size
+
+    @property
+    def is_pcm16(self) -> bool:
+        return self.format_tag in (_WAVE_FORMAT_PCM, _WAVE_FORMAT_EXTENSIBLE) and self.bits_per_sample == 16
+
+
+def wav_layout(path: str | Path) -> WavLayout | None:
+    """Walk the RIFF chunks up to ``data``; None when the file is not a plain RIFF/WAVE file."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            file_size = handle.tell()
+            handle.seek(0)
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            fmt: tuple[int, int, int, int] | None = None
+            for _ in range(_MAX_CHUNKS):
+                chunk = handle.read(8)
+                if len(chunk) < 8:
+                    return None
+                chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if chunk_id == b"fmt ":
+                    body = handle.read(min(size, 64))
+                    if len(body) < 16:
+                        return None
+                    tag, channels, samplerate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                    fmt = (tag, channels, samplerate, bits)
+                    handle.seek(size - len(body) + (size & 1), 1)
+                elif chunk_id == b"data":
+                    if fmt is None:
+                        return None
+                    return WavLayout(*fmt, handle.tell(), size, file_size)
+                else:
+                    handle.seek(size + (size & 1), 1)
+    except (OSError, struct.error, ValueError):
+        return None
+    return None
