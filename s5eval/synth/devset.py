@@ -1,11 +1,17 @@
-"""Sources from a user's DCASE dev set (``--source-dir``): ``sound_event/<Class>/``, ``interference/``, ``noise/``.
+"""Sources and rooms from a user's DCASE dev set (``--source-dir``).
 
 Target events are drawn from ``sound_event/<Class>/*.wav``, interferers from
 ``interference/**/*.wav`` and background noise from ``noise/**/*.wav`` (a
 random excerpt; FOA when the file has 4 channels, else made diffuse). Files are
-resampled to the mixture rate when needed. Rooms stay the simulated shoebox
-rooms of :mod:`.rooms`: reading the dev set's ``room_ir/*.sofa`` is not
-implemented yet.
+resampled to the mixture rate when needed.
+
+Rooms are the dev set's measured ``room_ir/*.sofa`` (one room a file, read
+with ``sofar``; see :mod:`.sofa_rooms`): each source is placed at the measured
+position nearest to the recipe's direction, and the metadata records that
+position and the file (``"rooms": "sofa"``). Without a ``room_ir/`` folder the
+simulated shoebox rooms of :mod:`.rooms` are used (``"rooms": "simulated"``).
+A ``room_ir/`` with no usable SOFA file is a :class:`DevSetError`; a missing
+``sofar`` raises :class:`.rooms.MissingSynthDependency`.
 """
 from __future__ import annotations
 
@@ -51,7 +57,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 class DevSetPool(ProceduralPool):
-    """Dev-set sources and noise, simulated rooms."""
+    """Dev-set sources and noise; the dev set's SOFA rooms, or simulated rooms when it has no room_ir/."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -66,6 +72,35 @@ class DevSetPool(ProceduralPool):
         self.interferers = _wavs(self.root / "interference") if (self.root / "interference").is_dir() else []
         self.noises = _wavs(self.root / "noise") if (self.root / "noise").is_dir() else []
         self.noise_model = "dev set noise/" if self.noises else "procedural diffuse (dev set has no noise/)"
+        self.sofa_rooms = ()
+        if (self.root / "room_ir").is_dir():
+            from .sofa_rooms import SofaRoomError, load_rooms
+
+            try:
+                self.sofa_rooms = load_rooms(str(self.root / "room_ir"))
+            except SofaRoomError as exc:
+                raise DevSetError(str(exc)) from None
+        self.room_model = "sofa" if self.sofa_rooms else "simulated"
+
+    def draw_room(self, rng):
+        if not self.sofa_rooms:
+            return super().draw_room(rng)
+        return self.sofa_rooms[int(rng.integers(len(self.sofa_rooms)))]
+
+    def place(self, room, rng, labels, directions, min_separation_deg):
+        if not self.sofa_rooms:
+            return None
+        from .sofa_rooms import SofaRoomError
+
+        try:
+            return room.place(rng, labels, directions, min_separation_deg)
+        except SofaRoomError as exc:
+            raise DevSetError(str(exc)) from None
+
+    def rir(self, room, azimuth_deg, elevation_deg, distance_m, sr):
+        if not self.sofa_rooms:
+            return super().rir(room, azimuth_deg, elevation_deg, distance_m, sr)
+        return room.response(room.lookup(azimuth_deg, elevation_deg, distance_m), sr)
 
     def target(self, label, rng, sr, n):
         path = self.events[label][int(rng.integers(len(self.events[label])))]

@@ -17,9 +17,15 @@ class ProceduralPool:
     """Procedural sources and pyroomacoustics shoebox rooms."""
 
     noise_model = "procedural diffuse (white to pink, independent channels, X/Y/Z at -4.8 dB re W)"
+    room_model = "simulated"
 
     def draw_room(self, rng: np.random.Generator) -> rooms.Room:
         return rooms.ROOMS[int(rng.integers(len(rooms.ROOMS)))]
+
+    def place(self, room, rng: np.random.Generator, labels: list[str], directions: list[tuple[float, float]],
+              min_separation_deg: float) -> list | None:
+        """Measured positions for the recipe's directions, or None when rooms are simulated at any direction."""
+        return None
 
     def target(self, label: str, rng: np.random.Generator, sr: int, n: int) -> tuple[np.ndarray, str]:
         """A unit-RMS event of ``n`` samples of class ``label`` and its source id."""

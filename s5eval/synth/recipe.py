@@ -87,6 +87,7 @@ def build_example(rng: np.random.Generator, config: "SynthConfig"):
     n_interferers = int(rng.integers(0, config.max_interferers + 1))
     directions = draw_directions(rng, labels, n_interferers, config.min_same_class_separation_deg)
     room = pool.draw_room(rng)
+    placements = pool.place(room, rng, labels, directions, config.min_same_class_separation_deg)
 
     noise = pool.noise(np.random.default_rng(int(rng.integers(_SEED_BITS))), sr, n)  # (4, n), unit RMS on ch 0
 
@@ -101,6 +102,11 @@ def build_example(rng: np.random.Generator, config: "SynthConfig"):
         length = max(1, int(round(duration * sr)))
         onset = int(rng.integers(0, n - length + 1))
         distance = float(rng.choice(rooms.DISTANCES_M))
+        measured = {}
+        if placements is not None:  # a measured room: the nearest measured position is the one used
+            place = placements[k]
+            az, el, distance = place.azimuth_deg, place.elevation_deg, place.distance_m
+            measured = {"room_file": place.file, "measurement": place.measurement}
         snr_low, snr_high = config.target_snr_db if role == "target" else config.interferer_snr_db
         snr = float(rng.uniform(snr_low, snr_high))
         if role == "target":
@@ -121,7 +127,7 @@ def build_example(rng: np.random.Generator, config: "SynthConfig"):
         sources_meta.append({
             "role": role, "index": index, "label": label, "source_id": source_id,
             "azimuth_deg": az, "elevation_deg": el, "distance_m": distance, "snr_db": snr,
-            "onset_s": onset / sr, "duration_s": length / sr,
+            "onset_s": onset / sr, "duration_s": length / sr, **measured,
         })
     parts.append(("noise", noise))
 
@@ -140,6 +146,7 @@ def build_example(rng: np.random.Generator, config: "SynthConfig"):
         "kind": kind,
         "samplerate": sr,
         "seconds": n / sr,
+        "rooms": pool.room_model,
         "room": room.as_dict() if hasattr(room, "as_dict") else dict(room),
         "targets": [m for m in sources_meta if m["role"] == "target"],
         "interferers": [m for m in sources_meta if m["role"] == "interferer"],

@@ -116,6 +116,7 @@ def _write_subsets(path: Path, written: list[WrittenMixture]) -> None:
 
 def _provenance(n: int, seed: int, config: SynthConfig, written: list[WrittenMixture]) -> dict:
     from .. import __version__
+    from .pools import pool_for
 
     kinds = [w.kind for w in written]
     return {
@@ -123,6 +124,7 @@ def _provenance(n: int, seed: int, config: SynthConfig, written: list[WrittenMix
         "n_mixtures": n,
         "seed": seed,
         "config": config.as_dict(),
+        "rooms": pool_for(config).room_model,
         "counts": {"zero_target": kinds.count("zero"), "dupset": kinds.count("dup"),
                    "nodupset": kinds.count("nodup"),
                    "targets": int(sum(len(w.labels) for w in written))},
