@@ -143,7 +143,8 @@ def test_custom_label_set_file(tmp_path):
 
 def test_missing_paths():
     runner = CliRunner()
-    assert runner.invoke(cli, ["validate", "/nonexistent/sub"]).exit_code == 2
+    missing = runner.invoke(cli, ["validate", "/nonexistent/sub"])
+    assert missing.exit_code == 1 and "E_SUB_MISSING" in missing.output  # as `score` reports it
     result = runner.invoke(cli, ["validate", str(VALID), "--ref", "/nonexistent/ref"])
     assert result.exit_code == 3 and "E_REF_MISSING" in result.output
 

@@ -16,7 +16,7 @@ _DEFAULT_LIMITS = ArchiveLimits()
 
 
 @click.command("validate")
-@click.argument("submission", type=click.Path(exists=True, path_type=str))
+@click.argument("submission", type=click.Path(path_type=str))
 @click.option("--ref", "reference", type=click.Path(path_type=str), default=None,
               help="Reference set: check soundscape names exactly, and rate/length against each mixture.")
 @click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
