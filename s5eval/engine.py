@@ -6,7 +6,6 @@ so memory holds one mixture's audio per worker and never grows with the set.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Sequence
 from . import __version__
 from .aggregate import AggregateOptions, per_class, summarize
 from .engine import MixtureJob, MixtureRecord, ScoreOptions, jobs_for, score_mixture
-from .findings import EXIT_REFERENCE, Finding, ReferenceSetError, S5InputError, error
+from .findings import Finding, ReferenceSetError, S5InputError, error
 from .io.archive import DEFAULT_LIMITS, ArchiveLimits, submission_folder
 from .io.refset import ReferenceSet, load_reference_set
 from .io.submission import Submission, find_estimates, open_submission

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
 
 from ..atomic import write_atomic, write_json_atomic
 from .inputs import SystemResult, load_inputs
