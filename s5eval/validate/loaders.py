@@ -52,19 +52,25 @@ def parse_json_text(text: str, where: str) -> tuple[Any, list[Finding]]:
         return None, [error("E_JSON_SYNTAX", where, str(exc))]
 
 
+def _read_text(path: str | Path, where: str, max_bytes: int, too_large_code: str,
+               unreadable_code: str) -> tuple[str | None, list[Finding]]:
+    """Read a UTF-8 file (optional BOM) of at most ``max_bytes``; findings carry the given codes."""
+    try:
+        size = Path(path).stat().st_size
+        if size > max_bytes:
+            return None, [error(too_large_code, where, f"is {size} bytes; at most {max_bytes} are read")]
+        return Path(path).read_bytes().decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        return None, [error(unreadable_code, where, f"is not UTF-8 text (byte {exc.start})")]
+    except OSError as exc:
+        return None, [error(unreadable_code, where, f"cannot be read: {exc.strerror or exc}")]
+
+
 def load_json_file(path: str | Path, where: str | None = None) -> tuple[Any, list[Finding]]:
     """Read and parse a JSON file (UTF-8, optional BOM); findings for every failure."""
     where = where or str(path)
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_JSON_BYTES:
-            return None, [error("E_JSON_TOO_LARGE", where, f"is {size} bytes; at most {MAX_JSON_BYTES} are read")]
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [error("E_JSON_SYNTAX", where, f"is not UTF-8 text (byte {exc.start})")]
-    except OSError as exc:
-        return None, [error("E_JSON_SYNTAX", where, f"cannot be read: {exc.strerror or exc}")]
-    return parse_json_text(text, where)
+    text, findings = _read_text(path, where, MAX_JSON_BYTES, "E_JSON_TOO_LARGE", "E_JSON_SYNTAX")
+    return (None, findings) if text is None else parse_json_text(text, where)
 
 
 def _count_aliases(text: str) -> int:
@@ -92,13 +98,5 @@ def parse_yaml_text(text: str, where: str) -> tuple[Any, list[Finding]]:
 def load_yaml_file(path: str | Path, where: str | None = None) -> tuple[Any, list[Finding]]:
     """Read and parse a YAML file (UTF-8); findings for every failure."""
     where = where or str(path)
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_YAML_BYTES:
-            return None, [error("E_YAML_TOO_LARGE", where, f"is {size} bytes; at most {MAX_YAML_BYTES} are read")]
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [error("E_YAML_SYNTAX", where, f"is not UTF-8 text (byte {exc.start})")]
-    except OSError as exc:
-        return None, [error("E_YAML_SYNTAX", where, f"cannot be read: {exc.strerror or exc}")]
-    return parse_yaml_text(text, where)
+    text, findings = _read_text(path, where, MAX_YAML_BYTES, "E_YAML_TOO_LARGE", "E_YAML_SYNTAX")
+    return (None, findings) if text is None else parse_yaml_text(text, where)
