@@ -28,7 +28,7 @@ from typing import Iterable
 from . import __version__
 from .atomic import write_json_atomic
 from .engine import MixtureJob, MixtureRecord, ScoreOptions
-from .findings import Finding
+from .findings import Finding, is_reference_problem
 
 CACHE_FORMAT = 1
 _RECORD_FIELDS = {f.name for f in fields(MixtureRecord)}
@@ -142,7 +142,7 @@ class RecordCache:
 
     def put(self, key: str, record: MixtureRecord) -> None:
         """Store a record atomically; records of reference-set problems are not stored."""
-        if any(f.code.startswith("E_REF_") for f in record.findings):
+        if any(is_reference_problem(f) for f in record.findings):
             return
         try:
             write_json_atomic(self._path(key), {"key": key, "record": record_to_dict(record)})

@@ -68,5 +68,13 @@ class ReferenceSetError(S5InputError):
         super().__init__(findings, EXIT_REFERENCE)
 
 
+_REFERENCE_PREFIXES = ("E_REF_", "E_SUBSETS_")
+
+
+def is_reference_problem(finding: Finding) -> bool:
+    """True for a finding about the reference set (exit code 3), not about the submission."""
+    return finding.code.startswith(_REFERENCE_PREFIXES)
+
+
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.is_error for f in findings)

@@ -18,14 +18,13 @@ from typing import Callable, Iterator, Sequence
 from . import __version__
 from .aggregate import AggregateOptions, per_class, summarize
 from .engine import MixtureJob, MixtureRecord, ScoreOptions, jobs_for, score_mixture
-from .findings import Finding, ReferenceSetError, S5InputError, error
+from .findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
 from .io.archive import DEFAULT_LIMITS, ArchiveLimits, submission_folder
 from .io.refset import ReferenceSet, load_reference_set
 from .io.submission import Submission, find_estimates, open_submission
 from .labels import resolve_label_set
 from .subsets import load_extra_subsets, memberships
 from .validate import ValidateOptions, context_for, file_checks
-from .validate.runner import is_reference_problem
 
 METRICS = ("capi-sdri", "ca-sdri", "casa-sdr")
 METRIC_KEYS = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}
@@ -164,7 +163,7 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
         findings.extend(record.findings)
         if progress:
             progress(done, len(jobs))
-    ref_problems = [f for f in findings if f.code.startswith("E_REF_")]
+    ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
     if any(f.is_error for f in findings) and not config.force:

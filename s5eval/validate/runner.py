@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..findings import (EXIT_INVALID, EXIT_OK, EXIT_REFERENCE, EXIT_USAGE, ERROR, Finding, S5InputError, error)
+from ..findings import (EXIT_INVALID, EXIT_OK, EXIT_REFERENCE, EXIT_USAGE, ERROR, Finding, S5InputError, error,
+                         is_reference_problem)
 from ..io.archive import submission_folder
 from ..io.refset import ReferenceSet, load_reference_set
 from ..io.submission import Submission, open_submission
@@ -18,13 +19,6 @@ from .layout import check_package, list_estimates
 from .meta import check_meta, check_nparams
 from .names import check_names
 from .results_json import check_dev_results, check_eval_results
-
-_REFERENCE_PREFIXES = ("E_REF_", "E_SUBSETS_")
-
-
-def is_reference_problem(finding: Finding) -> bool:
-    return finding.code.startswith(_REFERENCE_PREFIXES)
-
 
 @dataclass
 class ValidationReport:
