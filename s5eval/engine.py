@@ -11,6 +11,7 @@ import numpy as np
 
 from .findings import Finding, error, warning
 from .io.audio import AudioReadError, read_audio
+from .io.buffers import SampleBuffers, thread_buffers
 from .metrics.ca2025 import ca_sdri_2025_from_matrices
 from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices
 from .metrics.label_counts import label_counts
@@ -84,11 +85,11 @@ class MixtureRecord:
 
 
 def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
-                  findings: list[Finding]) -> np.ndarray | None:
+                  findings: list[Finding], buffers: SampleBuffers) -> np.ndarray | None:
     """Read a mono source; problems become findings (reference problems get E_REF_ codes)."""
     prefix = "E_REF_" if role == "target" else "E_"
     try:
-        samples, info = read_audio(job.path)
+        samples, info = read_audio(job.path, buffers=buffers)
     except AudioReadError as exc:
         findings.append(error(prefix + "UNREADABLE", job.path, f"{exc}"))
         return None
@@ -145,15 +146,17 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     counts = label_counts(record.est_labels, record.ref_labels)
     record.tp, record.fp, record.fn = counts.tp, counts.fp, counts.fn
     findings = record.findings
+    buffers = thread_buffers()  # this mixture's signals reuse the previous mixture's memory
+    buffers.reset()
     try:
-        mixture, mix_info = read_audio(job.mixture_path, channel=0)
+        mixture, mix_info = read_audio(job.mixture_path, channel=0, buffers=buffers)
     except AudioReadError as exc:
         findings.append(error("E_REF_UNREADABLE", job.mixture_path, str(exc)))
         record.scored = False
         return record
     frames, rate = mix_info.frames, mix_info.samplerate
-    refs = [_read_checked(t, "target", frames, rate, findings) for t in job.targets]
-    ests = [_read_checked(e, "estimate", frames, rate, findings) for e in job.estimates]
+    refs = [_read_checked(t, "target", frames, rate, findings, buffers) for t in job.targets]
+    ests = [_read_checked(e, "estimate", frames, rate, findings, buffers) for e in job.estimates]
     if any(f.is_error for f in findings):
         record.scored = False
         return record

@@ -1,13 +1,24 @@
 """The assignment solver against exhaustive search in the official enumeration order."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from itertools import combinations, permutations
 
 import numpy as np
 import pytest
 
+from s5eval.metrics import pairing
 from s5eval.metrics.capi import capi_sdri
 from s5eval.metrics.pairing import best_pairing
+
+
+@pytest.fixture(params=["enumeration", "solver"])
+def search(request, monkeypatch):
+    """Run a test with the exhaustive search and again with scipy's solver forced for every size."""
+    if request.param == "solver":
+        monkeypatch.setattr(pairing, "ENUMERATION_LIMIT", 0)
+    return request.param
 
 
 def brute_force(gain: np.ndarray) -> tuple[float, list[tuple[int, int]]]:
@@ -24,7 +35,7 @@ def brute_force(gain: np.ndarray) -> tuple[float, list[tuple[int, int]]]:
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_solver_matches_exhaustive_search(seed):
+def test_solver_matches_exhaustive_search(seed, search):
     rng = np.random.default_rng(seed)
     n_est, n_ref = rng.integers(1, 7, size=2)
     gain = rng.normal(5.0, 8.0, size=(n_est, n_ref))
@@ -35,8 +46,18 @@ def test_solver_matches_exhaustive_search(seed):
     assert chosen == pairs
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_classes_beyond_the_enumeration_limit(seed):
+    """6-8 sources of one class: more candidates than the exhaustive search takes, so the solver decides."""
+    rng = np.random.default_rng(500 + seed)
+    n_est, n_ref = (8, int(rng.integers(6, 9)))[:: 1 if seed % 3 else -1]
+    assert pairing.comb(n_ref, min(n_est, n_ref)) * pairing.perm(n_est, min(n_est, n_ref)) > pairing.ENUMERATION_LIMIT
+    gain = rng.integers(-1, 2, size=(n_est, n_ref)).astype(float) + (seed % 2) * rng.normal(0, 3, (n_est, n_ref))
+    assert best_pairing(gain) == brute_force(gain)[1]
+
+
 @pytest.mark.parametrize("seed", range(40))
-def test_ties_follow_official_order(seed):
+def test_ties_follow_official_order(seed, search):
     """Repeated rows/columns (identical files, all-zero estimates) create exact ties."""
     rng = np.random.default_rng(1000 + seed)
     n_est, n_ref = rng.integers(1, 6, size=2)
@@ -68,7 +89,7 @@ def _mixture_capi_brute(est_labels, ests, ref_labels, refs, mixture, selection):
 
 @pytest.mark.parametrize("selection", ["official", "paper"])
 @pytest.mark.parametrize("seed", range(60))
-def test_mixture_value_equals_exhaustive(selection, seed):
+def test_mixture_value_equals_exhaustive(selection, seed, search):
     rng = np.random.default_rng(seed)
     classes = ["Speech", "Dishes"]
     n_ref, n_est = rng.integers(0, 7, size=2)
@@ -85,3 +106,18 @@ def test_mixture_value_equals_exhaustive(selection, seed):
         assert result.value is None
     else:
         assert result.value == pytest.approx(expected, abs=1e-9)
+
+
+def test_scoring_small_classes_does_not_import_the_solver():
+    """scipy.optimize costs about half a second to import; mixtures of up to 6 same-class sources never need it."""
+    code = (
+        "import sys, numpy as np\n"
+        "from s5eval.metrics.capi import capi_sdri\n"
+        "rng = np.random.default_rng(0)\n"
+        "refs = [rng.standard_normal(1000).astype(np.float32) for _ in range(3)]\n"
+        "ests = [r + 0.1 for r in refs]\n"
+        "capi_sdri(['Speech'] * 3, ests, ['Speech'] * 3, refs, sum(refs))\n"
+        "print('scipy.optimize' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

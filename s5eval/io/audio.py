@@ -1,10 +1,14 @@
 """Audio reading: every WAV becomes float32 samples in [-1, 1).
 
-PCM16 files are read as int16 and scaled by 1/32768, which is bit-identical to
-libsndfile's own float conversion and cheaper; every other subtype soundfile
-reads is decoded to float32 directly. A WAV whose ``data`` chunk runs past the
-end of the file is refused as truncated (libsndfile would silently read the
-samples that are there).
+Plain PCM16 WAVs (the format of every DCASE file) are read straight from their
+``data`` chunk and scaled by 1/32768, which is bit-identical to libsndfile's own
+float conversion and several times cheaper; every other file goes through
+soundfile, which decodes it to float32. A WAV whose ``data`` chunk runs past
+the end of the file is refused as truncated (libsndfile would silently read
+the samples that are there).
+
+With ``buffers`` (:class:`~s5eval.io.buffers.SampleBuffers`) the samples are
+written into reused memory instead of a fresh array.
 """
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .wav import wav_layout
+from .buffers import SampleBuffers
+from .wav import WavLayout, read_layout, wav_layout
 
 _PCM16_SCALE = np.float32(1.0 / 32768.0)
 
@@ -34,7 +39,10 @@ class AudioReadError(OSError):
 
 
 def audio_info(path: str | Path) -> AudioInfo:
-    """Read the header only (no decoding)."""
+    """Read the header only (no decoding): from the RIFF chunks for plain PCM16, else with soundfile."""
+    layout = wav_layout(path)
+    if layout is not None and layout.plain_pcm16:
+        return AudioInfo(layout.samplerate, layout.frames, layout.channels, "PCM_16")
     try:
         info = sf.info(str(path))
     except Exception as exc:  # soundfile raises several types for bad files
@@ -42,18 +50,68 @@ def audio_info(path: str | Path) -> AudioInfo:
     return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.subtype))
 
 
-def read_audio(path: str | Path, channel: int | None = None) -> tuple[np.ndarray, AudioInfo]:
-    """Decode a WAV file to float32.
+def read_audio(path: str | Path, channel: int | None = None,
+               buffers: SampleBuffers | None = None) -> tuple[np.ndarray, AudioInfo]:
+    """Decode a WAV file to float32 in [-1, 1).
 
     Returns ``(samples, info)``; samples have shape ``(frames, channels)`` when
-    ``channel`` is None, else ``(frames,)`` holding that channel only.
+    ``channel`` is None, else ``(frames,)`` holding that channel only. With
+    ``buffers`` the samples live in one of its arrays, valid until its next
+    ``reset()``.
     """
-    layout = wav_layout(path)
+    try:
+        with open(path, "rb") as handle:
+            layout = read_layout(handle)
+            _refuse_truncated(layout)
+            if layout is not None and layout.plain_pcm16:
+                return _read_plain_pcm16(handle, layout, channel, buffers)
+    except OSError as exc:
+        if isinstance(exc, AudioReadError):
+            raise
+        # unreadable files get soundfile's own explanation below
+    return _read_with_soundfile(path, channel)
+
+
+def _refuse_truncated(layout: WavLayout | None) -> None:
     if layout is not None and layout.truncated:
         raise AudioReadError(
             f"the file is truncated: its header announces {layout.data_size} bytes of samples but only "
             f"{max(0, layout.file_size - layout.data_offset)} are present"
         )
+
+
+def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None,
+                      buffers: SampleBuffers | None) -> tuple[np.ndarray, AudioInfo]:
+    """Interleaved int16 samples from the ``data`` chunk (``handle`` is positioned there), scaled by 2⁻¹⁵."""
+    frames, channels = layout.frames, layout.channels
+    info = AudioInfo(layout.samplerate, frames, channels, "PCM_16")
+    n_values = frames * channels
+    raw = buffers.raw(n_values) if buffers is not None else np.empty(n_values, dtype="<i2")
+    wanted = raw.nbytes
+    view = memoryview(raw).cast("B")
+    got = 0
+    while got < wanted:
+        n_read = handle.readinto(view[got:])
+        if not n_read:
+            break
+        got += n_read
+    if got < wanted:
+        raise AudioReadError(f"the file is truncated: the header announces {frames} samples but only "
+                             f"{got // layout.block_align} could be read")
+    interleaved = raw.reshape(frames, channels)
+    if channel is not None:
+        source = interleaved[:, channel]
+        shape: tuple[int, ...] = (frames,)
+    else:
+        source = interleaved
+        shape = (frames, channels)
+    out = buffers.take(n_values if channel is None else frames).reshape(shape) if buffers is not None \
+        else np.empty(shape, dtype=np.float32)
+    np.multiply(source, _PCM16_SCALE, out=out, dtype=np.float32)
+    return out, info
+
+
+def _read_with_soundfile(path: str | Path, channel: int | None) -> tuple[np.ndarray, AudioInfo]:
     try:
         with sf.SoundFile(str(path)) as handle:
             info = AudioInfo(int(handle.samplerate), int(handle.frames), int(handle.channels), str(handle.subtype))

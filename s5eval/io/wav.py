@@ -8,6 +8,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 _WAVE_FORMAT_PCM = 0x0001
 _WAVE_FORMAT_EXTENSIBLE = 0xFFFE
@@ -21,6 +22,7 @@ class WavLayout:
     format_tag: int
     channels: int
     samplerate: int
+    block_align: int
     bits_per_sample: int
     data_offset: int
     data_size: int
@@ -34,36 +36,56 @@ class WavLayout:
     def is_pcm16(self) -> bool:
         return self.format_tag in (_WAVE_FORMAT_PCM, _WAVE_FORMAT_EXTENSIBLE) and self.bits_per_sample == 16
 
+    @property
+    def plain_pcm16(self) -> bool:
+        """Interleaved 16-bit samples, a consistent header and a complete ``data`` chunk of whole frames."""
+        return (self.is_pcm16 and self.channels >= 1 and self.samplerate > 0
+                and self.block_align == 2 * self.channels and not self.truncated
+                and self.data_size % self.block_align == 0)
+
+    @property
+    def frames(self) -> int:
+        """Samples per channel in the ``data`` chunk."""
+        return self.data_size // self.block_align if self.block_align else 0
+
 
 def wav_layout(path: str | Path) -> WavLayout | None:
     """Walk the RIFF chunks up to ``data``; None when the file is not a plain RIFF/WAVE file."""
     try:
         with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            file_size = handle.tell()
-            handle.seek(0)
-            head = handle.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return read_layout(handle)
+    except OSError:
+        return None
+
+
+def read_layout(handle: BinaryIO) -> WavLayout | None:
+    """:func:`wav_layout` of an open binary file; leaves it positioned at the first sample."""
+    try:
+        handle.seek(0, 2)
+        file_size = handle.tell()
+        handle.seek(0)
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        fmt: tuple[int, int, int, int, int] | None = None
+        for _ in range(_MAX_CHUNKS):
+            chunk = handle.read(8)
+            if len(chunk) < 8:
                 return None
-            fmt: tuple[int, int, int, int] | None = None
-            for _ in range(_MAX_CHUNKS):
-                chunk = handle.read(8)
-                if len(chunk) < 8:
+            chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if chunk_id == b"fmt ":
+                body = handle.read(min(size, 64))
+                if len(body) < 16:
                     return None
-                chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if chunk_id == b"fmt ":
-                    body = handle.read(min(size, 64))
-                    if len(body) < 16:
-                        return None
-                    tag, channels, samplerate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
-                    fmt = (tag, channels, samplerate, bits)
-                    handle.seek(size - len(body) + (size & 1), 1)
-                elif chunk_id == b"data":
-                    if fmt is None:
-                        return None
-                    return WavLayout(*fmt, handle.tell(), size, file_size)
-                else:
-                    handle.seek(size + (size & 1), 1)
+                tag, channels, samplerate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
+                fmt = (tag, channels, samplerate, block_align, bits)
+                handle.seek(size - len(body) + (size & 1), 1)
+            elif chunk_id == b"data":
+                if fmt is None:
+                    return None
+                return WavLayout(*fmt, handle.tell(), size, file_size)
+            else:
+                handle.seek(size + (size & 1), 1)
     except (OSError, struct.error, ValueError):
         return None
     return None

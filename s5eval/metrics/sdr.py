@@ -5,11 +5,13 @@
 
 ε is float32 machine epsilon; no mean removal and no scaling. The difference
 ``s − ŝ`` is formed in float32 (as the official code does); sums of squares
-are formed in float32 over blocks of 128 samples and accumulated in float64,
-which is as accurate as a float64 sum for audio.
+are formed in float32 over blocks of 1024 samples and accumulated in float64,
+which is as accurate as a float64 sum for audio (relative error about 1e-9,
+i.e. 4e-9 dB).
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,20 +26,22 @@ def as_float32(signal: Any) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(signal, dtype=np.float32))
 
 
-_BLOCK = 128  # samples summed in float32 before the float64 accumulation
-_scratch = np.empty(0, dtype=np.float32)
+_BLOCK = 1024  # samples summed in float32 before the float64 accumulation
+_local = threading.local()  # each thread's scratch buffer for s − ŝ
 
 
 def _sum_of_squares(x: np.ndarray) -> float:
-    """Σ x² of a 1-D float32 array: float32 sums over blocks of 128 samples, added up in float64.
+    """Σ x² of a 1-D float32 array: float32 sums over blocks of 1024 samples, added up in float64.
 
-    As accurate as a float64 sum for audio (relative error about 1e-10) and
-    several times faster than casting every sample to float64.
+    Each block is one float32 dot product (``matmul`` of a row by itself), so
+    this is a single pass at memory speed, several times faster than casting
+    every sample to float64.
     """
     n_full = x.size - x.size % _BLOCK
     blocks = x[:n_full].reshape(-1, _BLOCK)
+    block_sums = np.matmul(blocks[:, None, :], blocks[:, :, None])
     tail = x[n_full:].astype(np.float64)
-    return float(np.einsum("ij,ij->i", blocks, blocks).sum(dtype=np.float64) + np.dot(tail, tail))
+    return float(block_sums.sum(dtype=np.float64) + np.dot(tail, tail))
 
 
 def energy(signal: np.ndarray) -> float:
@@ -45,12 +49,16 @@ def energy(signal: np.ndarray) -> float:
     return _sum_of_squares(np.ascontiguousarray(signal, dtype=np.float32).ravel())
 
 
+def _scratch(n_values: int) -> np.ndarray:
+    scratch = getattr(_local, "scratch", None)
+    if scratch is None or scratch.size < n_values:
+        scratch = _local.scratch = np.empty(n_values, dtype=np.float32)
+    return scratch[:n_values]
+
+
 def error_energy(reference: np.ndarray, estimate: np.ndarray) -> float:
     """Σ (s − ŝ)², the difference formed in float32 (in a reused buffer), as the official code does."""
-    global _scratch
-    if _scratch.size < reference.size:
-        _scratch = np.empty(reference.size, dtype=np.float32)
-    diff = np.subtract(reference.ravel(), estimate.ravel(), out=_scratch[: reference.size])
+    diff = np.subtract(reference.ravel(), estimate.ravel(), out=_scratch(reference.size))
     return _sum_of_squares(diff)
 
 

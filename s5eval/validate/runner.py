@@ -16,9 +16,7 @@ from .audio import check_audio
 from .context import Context, ValidateOptions
 from .coverage import check_coverage
 from .layout import check_package, list_estimates
-from .meta import check_meta, check_nparams
 from .names import check_names
-from .results_json import check_dev_results, check_eval_results
 
 @dataclass
 class ValidationReport:
@@ -92,6 +90,10 @@ def file_checks(ctx: Context) -> list[Finding]:
 
 def metadata_checks(ctx: Context) -> list[Finding]:
     """The package around the estimates: name, eval_results.json, dev results, meta YAML."""
+    # jsonschema and yaml are imported here, not at module level: scoring runs the file checks only
+    from .meta import check_meta, check_nparams
+    from .results_json import check_dev_results, check_eval_results
+
     findings = check_package(ctx)
     if ctx.kind != "package":
         return findings
