@@ -13,7 +13,7 @@ from .findings import Finding, error, warning
 from .io.audio import AudioReadError, read_audio
 from .io.buffers import SampleBuffers, thread_buffers
 from .metrics.ca2025 import ca_sdri_2025_from_matrices
-from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices
+from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices, selections_agree
 from .metrics.label_counts import label_counts
 
 
@@ -89,7 +89,7 @@ def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
     """Read a mono source; problems become findings (reference problems get E_REF_ codes)."""
     prefix = "E_REF_" if role == "target" else "E_"
     try:
-        samples, info = read_audio(job.path, buffers=buffers)
+        samples, info = read_audio(job.path, buffers=buffers, pcm16_as_int16=True)
     except AudioReadError as exc:
         findings.append(error(prefix + "UNREADABLE", job.path, f"{exc}"))
         return None
@@ -149,7 +149,7 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     buffers = thread_buffers()  # this mixture's signals reuse the previous mixture's memory
     buffers.reset()
     try:
-        mixture, mix_info = read_audio(job.mixture_path, channel=0, buffers=buffers)
+        mixture, mix_info = read_audio(job.mixture_path, channel=0, buffers=buffers, pcm16_as_int16=True)
     except AudioReadError as exc:
         findings.append(error("E_REF_UNREADABLE", job.mixture_path, str(exc)))
         record.scored = False
@@ -161,8 +161,10 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
         record.scored = False
         return record
     matrices = class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture)
-    results = {sel: capi_from_matrices(matrices, sel, options.penalty_fn, options.penalty_fp)
-               for sel in ("official", "paper")}
+    official = capi_from_matrices(matrices, "official", options.penalty_fn, options.penalty_fp)
+    paper = official if selections_agree(matrices) else \
+        capi_from_matrices(matrices, "paper", options.penalty_fn, options.penalty_fp)
+    results = {"official": official, "paper": paper}
     chosen = results[options.selection]
     record.capi_sdri = chosen.value
     record.capi_sdri_official = results["official"].value

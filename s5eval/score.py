@@ -78,16 +78,25 @@ def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int)
         for job in jobs:
             yield score_mixture(job, options)
         return
-    chunk = max(1, min(16, len(jobs) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    chunk = max(1, min(4, len(jobs) // (workers * 8)))  # small chunks: no worker idles long at the end
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
         yield from pool.map(partial(score_mixture, options=options), jobs, chunksize=chunk)
+    finally:  # also when the caller stops early: drop the queued work instead of finishing it
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def listing_digest(files: Sequence[Path], root: Path) -> str:
     """sha256 of the sorted ``relative path, size`` lines of the files: changes when any file is added, removed or resized."""
     digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(f"{path.relative_to(root).as_posix()}\t{path.stat().st_size}\n".encode())
+    root_text = os.path.join(str(root), "")
+    lines = []
+    for path in files:
+        text = str(path)
+        relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
+        lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size))
+    for relative, size in sorted(lines):
+        digest.update(f"{relative}\t{size}\n".encode())
     return digest.hexdigest()
 
 
@@ -131,7 +140,8 @@ def check_files(submission: Submission, reference: ReferenceSet, config: ScoreCo
     Reference-set problems found on the way raise :class:`ReferenceSetError`.
     """
     labels = resolve_label_set(config.label_set)
-    options = ValidateOptions(label_set=config.label_set, decode=False, metadata=False, workers=config.workers)
+    # headers only: a single thread is fastest (the reads are tiny and the checks hold the GIL)
+    options = ValidateOptions(label_set=config.label_set, decode=False, metadata=False, workers=1)
     ctx = context_for(submission, labels, options, reference, shown_root=shown_root)
     findings = file_checks(ctx)
     ref_problems = [f for f in findings if is_reference_problem(f)]

@@ -121,3 +121,42 @@ def test_scoring_small_classes_does_not_import_the_solver():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("shape", [(3, 1), (1, 3)])
+def test_single_pair_near_ties_take_the_first(shape, search):
+    """Gains within TIE_TOLERANCE_DB of the best tie: the first in official order (reference, then estimate) wins."""
+    tiny = 0.4 * pairing.TIE_TOLERANCE_DB
+    gain = np.array([5.0, 2.0, 5.0 + tiny]).reshape(shape)
+    assert best_pairing(gain) == [(0, 0)]
+    gain.ravel()[2] += 3 * pairing.TIE_TOLERANCE_DB  # now clearly better
+    assert best_pairing(gain) == ([(2, 0)] if shape == (3, 1) else [(0, 2)])
+
+
+def test_two_pair_near_tie_takes_the_first(search):
+    tiny = 0.4 * pairing.TIE_TOLERANCE_DB
+    gain = np.array([[5.0, 5.0 + tiny], [5.0, 5.0]])  # swapped pairing better by less than the tolerance
+    assert best_pairing(gain) == [(0, 0), (1, 1)]
+    gain[0, 1] += 6 * pairing.TIE_TOLERANCE_DB
+    assert best_pairing(gain) == [(1, 0), (0, 1)]
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_selections_agree_means_same_pairing(seed):
+    """The scorer computes the paper selection only when it can differ; where it cannot, it must not."""
+    from s5eval.metrics.capi import capi_from_matrices, class_matrices, selections_agree
+    rng = np.random.default_rng(7000 + seed)
+    classes = ["Speech", "Dishes", "Typing"]
+    ref_labels = list(rng.choice(classes, size=int(rng.integers(1, 5))))
+    est_labels = list(rng.choice(classes, size=int(rng.integers(0, 5))))
+    refs = _signals(rng, len(ref_labels), 500)
+    mixture = np.sum(refs, axis=0)
+    ests = [refs[int(rng.integers(len(refs)))] + rng.standard_normal(500).astype(np.float32) * 0.5
+            for _ in est_labels]
+    matrices = class_matrices(est_labels, ests, ref_labels, refs, mixture)
+    official = capi_from_matrices(matrices, "official")
+    paper = capi_from_matrices(matrices, "paper")
+    if selections_agree(matrices):
+        assert official.pairs == paper.pairs and official.value == paper.value
+    else:
+        assert any(len(cm.ref_index) > len(cm.est_index) > 0 for cm in matrices.values())

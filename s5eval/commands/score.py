@@ -5,7 +5,6 @@ import json
 import sys
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..findings import S5InputError
 from ..outputs import remove_stale_outputs, write_outputs
@@ -32,6 +31,8 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     show_progress = not quiet and not as_json and stderr.is_terminal
     try:
         if show_progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=stderr, transient=True) as bar:
                 task = bar.add_task("score", total=None)

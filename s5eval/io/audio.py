@@ -8,10 +8,13 @@ the end of the file is refused as truncated (libsndfile would silently read
 the samples that are there).
 
 With ``buffers`` (:class:`~s5eval.io.buffers.SampleBuffers`) the samples are
-written into reused memory instead of a fresh array.
+written into reused memory instead of a fresh array. With ``pcm16_as_int16``
+PCM16 files are returned as their int16 samples n (standing for
+n · 2⁻¹⁵), which :mod:`s5eval.metrics.sdr` uses without a float32 copy.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,26 +53,27 @@ def audio_info(path: str | Path) -> AudioInfo:
     return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.subtype))
 
 
-def read_audio(path: str | Path, channel: int | None = None,
-               buffers: SampleBuffers | None = None) -> tuple[np.ndarray, AudioInfo]:
+def read_audio(path: str | Path, channel: int | None = None, buffers: SampleBuffers | None = None,
+               pcm16_as_int16: bool = False) -> tuple[np.ndarray, AudioInfo]:
     """Decode a WAV file to float32 in [-1, 1).
 
     Returns ``(samples, info)``; samples have shape ``(frames, channels)`` when
     ``channel`` is None, else ``(frames,)`` holding that channel only. With
     ``buffers`` the samples live in one of its arrays, valid until its next
-    ``reset()``.
+    ``reset()``. With ``pcm16_as_int16`` a PCM16 file gives its int16 samples
+    instead (value = sample · 2⁻¹⁵).
     """
     try:
         with open(path, "rb") as handle:
             layout = read_layout(handle)
             _refuse_truncated(layout)
             if layout is not None and layout.plain_pcm16:
-                return _read_plain_pcm16(handle, layout, channel, buffers)
+                return _read_plain_pcm16(handle, layout, channel, buffers, pcm16_as_int16)
     except OSError as exc:
         if isinstance(exc, AudioReadError):
             raise
         # unreadable files get soundfile's own explanation below
-    return _read_with_soundfile(path, channel)
+    return _read_with_soundfile(path, channel, pcm16_as_int16)
 
 
 def _refuse_truncated(layout: WavLayout | None) -> None:
@@ -80,47 +84,58 @@ def _refuse_truncated(layout: WavLayout | None) -> None:
         )
 
 
-def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None,
-                      buffers: SampleBuffers | None) -> tuple[np.ndarray, AudioInfo]:
+def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None, buffers: SampleBuffers | None,
+                      as_int16: bool) -> tuple[np.ndarray, AudioInfo]:
     """Interleaved int16 samples from the ``data`` chunk (``handle`` is positioned there), scaled by 2⁻¹⁵."""
     frames, channels = layout.frames, layout.channels
     info = AudioInfo(layout.samplerate, frames, channels, "PCM_16")
-    n_values = frames * channels
-    raw = buffers.raw(n_values) if buffers is not None else np.empty(n_values, dtype="<i2")
-    wanted = raw.nbytes
-    view = memoryview(raw).cast("B")
-    got = 0
+    shape = (frames,) if channel is not None else (frames, channels)
+    n_out = frames if channel is not None else frames * channels
+    dtype = np.int16 if as_int16 else np.float32
+    out = buffers.take(n_out, dtype).reshape(shape) if buffers is not None else np.empty(shape, dtype=dtype)
+    if as_int16 and n_out == frames * channels:  # the file's samples are the result: read them in place
+        _read_samples(handle, out.reshape(-1), layout)
+        return out, info
+    raw = buffers.raw(frames * channels) if buffers is not None else np.empty(frames * channels, dtype=np.int16)
+    _read_samples(handle, raw, layout)
+    interleaved = raw.reshape(frames, channels)
+    source = interleaved[:, channel] if channel is not None else interleaved
+    if as_int16:
+        np.copyto(out, source)
+    else:
+        np.multiply(source, _PCM16_SCALE, out=out, dtype=np.float32)
+    return out, info
+
+
+def _read_samples(handle, samples: np.ndarray, layout: WavLayout) -> None:
+    """Fill a native int16 array with the next ``samples.size`` little-endian samples of ``handle``."""
+    view = memoryview(samples).cast("B")
+    wanted, got = samples.nbytes, 0
     while got < wanted:
         n_read = handle.readinto(view[got:])
         if not n_read:
             break
         got += n_read
     if got < wanted:
-        raise AudioReadError(f"the file is truncated: the header announces {frames} samples but only "
+        raise AudioReadError(f"the file is truncated: the header announces {layout.frames} samples but only "
                              f"{got // layout.block_align} could be read")
-    interleaved = raw.reshape(frames, channels)
-    if channel is not None:
-        source = interleaved[:, channel]
-        shape: tuple[int, ...] = (frames,)
-    else:
-        source = interleaved
-        shape = (frames, channels)
-    out = buffers.take(n_values if channel is None else frames).reshape(shape) if buffers is not None \
-        else np.empty(shape, dtype=np.float32)
-    np.multiply(source, _PCM16_SCALE, out=out, dtype=np.float32)
-    return out, info
+    if sys.byteorder == "big":
+        samples.byteswap(inplace=True)
 
 
-def _read_with_soundfile(path: str | Path, channel: int | None) -> tuple[np.ndarray, AudioInfo]:
+def _read_with_soundfile(path: str | Path, channel: int | None, pcm16_as_int16: bool) -> tuple[np.ndarray, AudioInfo]:
     try:
         with sf.SoundFile(str(path)) as handle:
             info = AudioInfo(int(handle.samplerate), int(handle.frames), int(handle.channels), str(handle.subtype))
             if info.subtype == "PCM_16":
                 raw = handle.read(dtype="int16", always_2d=True)
                 if channel is not None:
-                    raw = raw[:, channel]
-                samples = raw.astype(np.float32)
-                samples *= _PCM16_SCALE
+                    raw = np.ascontiguousarray(raw[:, channel])
+                if pcm16_as_int16:
+                    samples = raw
+                else:
+                    samples = raw.astype(np.float32)
+                    samples *= _PCM16_SCALE
             else:
                 samples = handle.read(dtype="float32", always_2d=True)
                 if channel is not None:

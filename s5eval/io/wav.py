@@ -5,6 +5,7 @@ samples straight from the ``data`` chunk.
 """
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,34 +59,45 @@ def wav_layout(path: str | Path) -> WavLayout | None:
         return None
 
 
+_HEAD_BYTES = 4096  # one read covers the header of nearly every WAV; longer ones are walked chunk by chunk
+
+
 def read_layout(handle: BinaryIO) -> WavLayout | None:
     """:func:`wav_layout` of an open binary file; leaves it positioned at the first sample."""
     try:
-        handle.seek(0, 2)
-        file_size = handle.tell()
+        file_size = os.fstat(handle.fileno()).st_size
         handle.seek(0)
-        head = handle.read(12)
+        head = handle.read(_HEAD_BYTES)
         if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
             return None
         fmt: tuple[int, int, int, int, int] | None = None
+        position = 12
         for _ in range(_MAX_CHUNKS):
-            chunk = handle.read(8)
-            if len(chunk) < 8:
-                return None
-            chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-            if chunk_id == b"fmt ":
-                body = handle.read(min(size, 64))
-                if len(body) < 16:
+            if position + 8 <= len(head):
+                chunk = head[position:position + 8]
+            else:
+                handle.seek(position)
+                chunk = handle.read(8)
+                if len(chunk) < 8:
                     return None
-                tag, channels, samplerate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
+            chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            body_start = position + 8
+            if chunk_id == b"fmt ":
+                if body_start + 16 <= len(head):
+                    body = head[body_start:body_start + 16]
+                else:
+                    handle.seek(body_start)
+                    body = handle.read(16)
+                if len(body) < 16 or size < 16:
+                    return None
+                tag, channels, samplerate, _, block_align, bits = struct.unpack("<HHIIHH", body)
                 fmt = (tag, channels, samplerate, block_align, bits)
-                handle.seek(size - len(body) + (size & 1), 1)
             elif chunk_id == b"data":
                 if fmt is None:
                     return None
-                return WavLayout(*fmt, handle.tell(), size, file_size)
-            else:
-                handle.seek(size + (size & 1), 1)
+                handle.seek(body_start)
+                return WavLayout(*fmt, body_start, size, file_size)
+            position = body_start + size + (size & 1)
     except (OSError, struct.error, ValueError):
         return None
     return None

@@ -115,6 +115,17 @@ def capi_from_matrices(matrices: dict[str, ClassMatrix], selection: str = "offic
     return result
 
 
+def selections_agree(matrices: dict[str, ClassMatrix]) -> bool:
+    """True when the official and the paper selection must choose the same pairing (and value).
+
+    In a class where every reference gets a partner (n̂ ≥ n), every candidate
+    pairing uses all its references, so eq. 10's Σ SDRi is the summed SDR minus
+    the same constant Σ_j SDR(y, s_j): both criteria rank the candidates alike.
+    They can differ only in a class with more references than estimates.
+    """
+    return all(len(cm.est_index) >= len(cm.ref_index) or not cm.est_index for cm in matrices.values())
+
+
 def capi_sdri(est_labels: Sequence[str], est_wavs: Any, ref_labels: Sequence[str], ref_wavs: Any,
               mixture: Any, selection: str = "official", penalty_fn: float = 0.0,
               penalty_fp: float = 0.0) -> CAPIResult:
