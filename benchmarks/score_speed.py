@@ -3,14 +3,22 @@
 Generates N ten-second 4-channel 32 kHz PCM16 mixtures with 1-3 targets and
 1-3 estimates each (some same-class duplicates), then measures, in one run:
 
-* `s5eval score` (the console script, end to end, 1000 bootstrap resamples)
-  with 1 and 2 workers: mixtures per second and peak RSS;
+* `s5eval score` (the console script, end to end: interpreter start, imports,
+  discovery, header checks, scoring, 1000 bootstrap resamples, all outputs)
+  with 1 and 2 workers: mixtures per second and peak RSS (largest process);
+  each configuration is run several times, and the best and the median are
+  reported;
+* the same at the size of the DCASE evaluation set (2,567 mixtures), made of
+  the N generated mixtures under new names (symbolic links, so the page cache
+  holds them all): the rate a leaderboard run sees, and peak RSS against N;
+* the scoring loop alone (in this process, after discovery): steady state;
+* interpreter start-up, and start-up plus the imports of `s5eval score`;
 * decode only: reading every WAV of the run with soundfile as float32;
 * a naive scorer that mirrors the official evaluation loop: float32 decode of
   every file and, per class, SDR of every (reference combination, estimate
   permutation) computed on stacked copies of the waveforms.
 
-Usage: python benchmarks/score_speed.py [--n 300] [--seconds 10] [--keep DIR]
+Usage: python benchmarks/score_speed.py [--n 300] [--seconds 10] [--keep DIR] [--repeat 3] [--eval-size 2567]
 Prints a Markdown table.
 """
 from __future__ import annotations
@@ -20,6 +28,7 @@ import itertools
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,18 +81,61 @@ def timed_score(root: Path, workers: int) -> tuple[float, float, dict]:
     return elapsed, peak_kb / 1024, json.loads((out / "results.json").read_text())["summary"]
 
 
-def link_subset(root: Path, n: int) -> Path:
-    """A view of the first ``n`` mixtures (symlinks), to show that peak RSS does not grow with the set."""
-    small = root / f"first_{n}"
-    if small.exists():
-        return small
-    mixes = sorted(p.stem for p in (root / "ref" / "soundscape").glob("*.wav"))[:n]
-    for folder in ("ref/soundscape", "ref/oracle_target", "sub"):
-        (small / folder).mkdir(parents=True)
+def repeated_score(root: Path, workers: int, repeat: int) -> tuple[float, float, float, dict]:
+    """Best and median wall time (s) over ``repeat`` runs, the largest peak RSS (MiB) and the summary."""
+    runs = [timed_score(root, workers) for _ in range(repeat)]
+    times = sorted(t for t, _, _ in runs)
+    return times[0], statistics.median(times), max(r for _, r, _ in runs), runs[0][2]
+
+
+def replicated_view(root: Path, n_total: int) -> Path:
+    """``n_total`` mixtures under new names, each file a symbolic link to a generated mixture's file."""
+    view = root / f"replicated_{n_total}"
+    if view.exists():
+        return view
+    sources = sorted(p.stem for p in (root / "ref" / "soundscape").glob("*.wav"))
+    files: dict[str, dict[str, list[Path]]] = {m: {"ref/oracle_target": [], "sub": []} for m in sources}
+    for folder in ("ref/oracle_target", "sub"):
         for path in sorted((root / folder).glob("*.wav")):
-            if any(path.stem == m or path.stem.startswith(m + "_") for m in mixes):
-                (small / folder / path.name).symlink_to(path)
-    return small
+            files[path.stem.rsplit("_", 2)[0]][folder].append(path)
+    for folder in ("ref/soundscape", "ref/oracle_target", "sub"):
+        (view / folder).mkdir(parents=True)
+    for k in range(n_total):
+        base = sources[k % len(sources)]
+        name = f"soundscape_{k:05d}"
+        (view / "ref/soundscape" / f"{name}.wav").symlink_to(root / "ref/soundscape" / f"{base}.wav")
+        for folder, paths in files[base].items():
+            for path in paths:
+                (view / folder / (name + path.name[len(base):])).symlink_to(path)
+    return view
+
+
+def scoring_loop_rate(root: Path, workers: int) -> float:
+    """Mixtures per second of the scoring loop alone (in this process, after discovery), best of two."""
+    from s5eval.engine import ScoreOptions, jobs_for
+    from s5eval.score import ScoreConfig, iter_scores, prepare
+
+    reference, submission = prepare(root / "sub", root / "ref", ScoreConfig())
+    jobs = jobs_for(reference, submission)
+    best = 0.0
+    for _ in range(2):
+        start = time.perf_counter()
+        for _record in iter_scores(jobs, ScoreOptions(), workers):
+            pass
+        best = max(best, len(jobs) / (time.perf_counter() - start))
+    return best
+
+
+def startup_seconds() -> tuple[float, float]:
+    """Best of three: a bare interpreter, and one that imports what `s5eval score` imports."""
+    def best(code: str) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - start)
+        return min(times)
+    return best("pass"), best("import s5eval.cli, s5eval.commands.score, s5eval.outputs")
 
 
 def decode_all(root: Path) -> float:
@@ -129,11 +181,14 @@ def naive_score(root: Path) -> tuple[float, float]:
     return time.perf_counter() - start, float(np.mean(values))
 
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--keep", type=Path, default=None, help="generate into (and keep) this folder")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each `s5eval score` configuration")
+    parser.add_argument("--eval-size", type=int, default=2567, help="mixtures in the replicated run (0: skip it)")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="s5eval-bench-"))
     try:
@@ -141,33 +196,51 @@ def main() -> None:
             generate(root, args.n, args.seconds)
         decode_all(root)  # warm the page cache so every timing below reads from memory
         decode = decode_all(root)
-        t1, rss1, summary1 = timed_score(root, 1)
-        t2, rss2, summary2 = timed_score(root, 2)
+        bare, imports = startup_seconds()
+        t1, t1_median, rss1, summary1 = repeated_score(root, 1, args.repeat)
+        t2, t2_median, rss2, summary2 = repeated_score(root, 2, args.repeat)
+        loop1, loop2 = scoring_loop_rate(root, 1), scoring_loop_rate(root, 2)
         naive, naive_value = naive_score(root)
-        small = link_subset(root, max(1, args.n // 3))
-        t1_small, rss_small, _ = timed_score(small, 1)
-        t2_small, _, _ = timed_score(small, 2)
-        n_extra = args.n - max(1, args.n // 3)
-        marginal1, marginal2 = n_extra / (t1 - t1_small), n_extra / (t2 - t2_small)
         assert summary1 == summary2
         assert abs(naive_value - summary1["capi_sdri"]) < 1e-3, (naive_value, summary1["capi_sdri"])
-        n = args.n
-        print(f"| what ({n} mixtures of {args.seconds:g} s, {os.cpu_count()} cores) | seconds | mixtures/s | peak RSS (MiB) |")
+        n, m = args.n, args.eval_size
+        rows = [
+            ("decode every WAV only (soundfile float32, 1 process)", f"{decode:.2f}", f"{n / decode:.0f}", ""),
+            ("`s5eval score --workers 1`, end to end", f"{t1:.2f} / {t1_median:.2f}",
+             f"{n / t1:.0f} / {n / t1_median:.0f}", f"{rss1:.0f}"),
+            ("`s5eval score --workers 2`, end to end", f"{t2:.2f} / {t2_median:.2f}",
+             f"{n / t2:.0f} / {n / t2_median:.0f}", f"{rss2:.0f}"),
+        ]
+        if m:
+            big = replicated_view(root, m)
+            b1, b1_median, big_rss1, _ = repeated_score(big, 1, args.repeat)
+            b2, b2_median, big_rss2, _ = repeated_score(big, 2, args.repeat)
+            rows += [
+                (f"`s5eval score --workers 1`, end to end, {m} mixtures", f"{b1:.2f} / {b1_median:.2f}",
+                 f"{m / b1:.0f} / {m / b1_median:.0f}", f"{big_rss1:.0f}"),
+                (f"`s5eval score --workers 2`, end to end, {m} mixtures", f"{b2:.2f} / {b2_median:.2f}",
+                 f"{m / b2:.0f} / {m / b2_median:.0f}", f"{big_rss2:.0f}"),
+            ]
+        rows += [
+            ("scoring loop only, 1 worker (in process, after discovery; best of 2)", "", f"{loop1:.0f}", ""),
+            ("scoring loop only, 2 workers", "", f"{loop2:.0f}", ""),
+            ("naive per-permutation loop (official algorithm, numpy, 1 process)", f"{naive:.2f}",
+             f"{n / naive:.0f}", ""),
+            ("start-up: bare interpreter / interpreter + imports of `s5eval score`", f"{bare:.2f} / {imports:.2f}",
+             "", ""),
+        ]
+        print(f"| what ({n} mixtures of {args.seconds:g} s unless said, {os.cpu_count()} cores) | seconds "
+              f"(best / median of {args.repeat}) | mixtures/s (best / median) | peak RSS (MiB) |")
         print("|---|---:|---:|---:|")
-        print(f"| decode every WAV only (soundfile, 1 process) | {decode:.2f} | {n / decode:.0f} | |")
-        print(f"| `s5eval score --workers 1` (end to end) | {t1:.2f} | {n / t1:.0f} | {rss1:.0f} |")
-        print(f"| `s5eval score --workers 2` (end to end) | {t2:.2f} | {n / t2:.0f} | {rss2:.0f} (main process) |")
-        print(f"| naive per-permutation loop (official algorithm) | {naive:.2f} | {n / naive:.0f} | |")
-        print(f"| `s5eval score --workers 1` on the first {max(1, n // 3)} mixtures | {t1_small:.2f} | | {rss_small:.0f} |")
-        print(f"| `s5eval score --workers 2` on the first {max(1, n // 3)} mixtures | {t2_small:.2f} | | |")
-        print(f"| steady state, 1 worker (marginal: extra mixtures / extra time) | | {marginal1:.0f} | |")
-        print(f"| steady state, 2 workers (marginal) | | {marginal2:.0f} | |")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
         print()
-        print(f"- steady state: 2 workers vs 1: {marginal2 / marginal1:.2f}x; fixed start-up cost (imports, "
-              f"discovery, bootstrap, outputs): about {t1 - (args.n / marginal1):.2f} s")
-        print(f"- end to end: 2 workers vs 1: {t1 / t2:.2f}x; score (2 workers) / decode-only: {t2 / decode:.2f}x; "
-              f"score (1 worker) / decode-only: {t1 / decode:.2f}x")
-        print(f"- speed-up over the naive loop: {naive / t1:.1f}x (1 worker), {naive / t2:.1f}x (2 workers)")
+        scaling = f"scoring loop {loop2 / loop1:.2f}x; end to end ({n}) {t1 / t2:.2f}x"
+        if m:
+            scaling += f"; end to end ({m}) {b1 / b2:.2f}x"
+        print(f"- 2 workers vs 1: {scaling}")
+        print(f"- score / decode-only time ({n}): {t1 / decode:.2f}x (1 worker), {t2 / decode:.2f}x (2 workers)")
+        print(f"- speed-up over the naive loop ({n}): {naive / t1:.1f}x (1 worker), {naive / t2:.1f}x (2 workers)")
         print(f"- CAPI-SDRi {summary1['capi_sdri']:.6f} dB (naive loop: {naive_value:.6f} dB)")
     finally:
         if args.keep is None:

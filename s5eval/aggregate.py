@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .engine import MixtureRecord
-from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_mean, bootstrap_ratio, resample_indices
+from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_mean, bootstrap_ratio, resample_counts
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _add_intervals(out: dict, records: Sequence[MixtureRecord], options: Aggrega
         for key in keys:
             out[f"{key}_ci_low"] = out[f"{key}_ci_high"] = None
         return
-    idx = resample_indices(len(records), options.n_resamples, options.seed)
+    idx = resample_counts(len(records), options.n_resamples, options.seed)
     values = np.array([r.capi_sdri if r.capi_sdri is not None else 0.0 for r in records])
     valid = np.array([r.capi_sdri is not None for r in records])
     correct = np.array([float(r.mixture_correct) for r in records])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import closing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -73,17 +74,37 @@ def default_workers() -> int:
 
 
 def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
-    """Score jobs in order, inline for one worker, else in a process pool."""
+    """Score jobs in order, inline for one worker, else in a process pool that starts work at once.
+
+    The result has ``close()``: call it when stopping early, so that work not
+    yet started is dropped rather than finished.
+    """
     if workers <= 1 or len(jobs) < 2:
-        for job in jobs:
-            yield score_mixture(job, options)
-        return
-    chunk = max(1, min(4, len(jobs) // (workers * 8)))  # small chunks: no worker idles long at the end
-    pool = ProcessPoolExecutor(max_workers=workers)
-    try:
-        yield from pool.map(partial(score_mixture, options=options), jobs, chunksize=chunk)
-    finally:  # also when the caller stops early: drop the queued work instead of finishing it
-        pool.shutdown(wait=True, cancel_futures=True)
+        return (score_mixture(job, options) for job in jobs)
+    return PoolScores(jobs, options, workers)
+
+
+class PoolScores:
+    """Records of jobs scored by a process pool, in job order; the pool starts working when this is created."""
+
+    def __init__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> None:
+        chunk = max(1, min(4, len(jobs) // (workers * 8)))  # small chunks: no worker idles long at the end
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+        self._records = self._pool.map(partial(score_mixture, options=options), jobs, chunksize=chunk)
+
+    def __iter__(self) -> "PoolScores":
+        return self
+
+    def __next__(self) -> MixtureRecord:
+        try:
+            return next(self._records)
+        except BaseException:  # the end, a failed job or an interrupt: the pool is done either way
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Drop the queued work and stop the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def listing_digest(files: Sequence[Path], root: Path) -> str:
@@ -157,22 +178,28 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     reference, submission = prepare(folder, ref_path, config)
     submission.source = str(sub_path)
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
-    findings, bad_files = check_files(submission, reference, config, str(sub_path))
-    if any(f.is_error for f in findings) and not config.force:
-        raise S5InputError(findings)
-    skipped = set(bad_files)
-    if skipped:
-        submission.estimates = {mix: kept for mix, files in submission.estimates.items()
-                                if (kept := [e for e in files if str(e.path) not in skipped])}
     options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr")
-    jobs = jobs_for(reference, submission)
     workers = config.workers or default_workers()
+    skipped: set[str] = set()
+    if config.force:  # the files with errors must be known before the jobs are made
+        findings, bad_files = check_files(submission, reference, config, str(sub_path))
+        skipped = set(bad_files)
+        if skipped:
+            submission.estimates = {mix: kept for mix, files in submission.estimates.items()
+                                    if (kept := [e for e in files if str(e.path) not in skipped])}
+    jobs = jobs_for(reference, submission)
     records: list[MixtureRecord] = []
-    for done, record in enumerate((scorer or iter_scores)(jobs, options, workers), start=1):
-        records.append(record)
-        findings.extend(record.findings)
-        if progress:
-            progress(done, len(jobs))
+    with closing((scorer or iter_scores)(jobs, options, workers)) as scores:
+        if not config.force:  # a process pool is already scoring while the files are checked here
+            findings, _ = check_files(submission, reference, config, str(sub_path))
+            if any(f.is_error for f in findings):
+                raise S5InputError(findings)
+        digests = listing_digests(reference, submission)  # also while the pool scores
+        for done, record in enumerate(scores, start=1):
+            records.append(record)
+            findings.extend(record.findings)
+            if progress:
+                progress(done, len(jobs))
     ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
@@ -182,22 +209,30 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     if not scored:
         raise S5InputError(findings + [error("E_NOTHING_SCORED", str(sub_path), "no mixture could be scored")])
     subsets = memberships({r.soundscape: r.ref_labels for r in scored}, extra)
-    results = build_results(scored, subsets, config, reference, submission, len(records))
+    results = build_results(scored, subsets, config, reference, submission, len(records), digests)
     skipped_names = [Path(p).name for p in sorted(skipped)]
     return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names)
 
 
+def listing_digests(reference: ReferenceSet, submission: Submission) -> tuple[str, str | None]:
+    """:func:`listing_digest` of the reference files and of the scored estimate files (None without any)."""
+    ref_files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
+    sub_files = [e.path for files in submission.estimates.values() for e in files]
+    return (listing_digest(ref_files, reference.root),
+            listing_digest(sub_files, submission.root) if sub_files else None)
+
+
 def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,
-                  reference: ReferenceSet, submission: Submission, n_total: int) -> dict:
-    """The content of results.json."""
+                  reference: ReferenceSet, submission: Submission, n_total: int,
+                  digests: tuple[str, str | None] | None = None) -> dict:
+    """The content of results.json; ``digests`` as :func:`listing_digests` gives them (computed when None)."""
     agg = AggregateOptions(config.n_resamples, config.seed, casa=config.metric == "casa-sdr")
     by_name = {r.soundscape: r for r in records}
     subset_figures = {name: summarize([by_name[m] for m in mixes], agg) for name, mixes in subsets.items()}
     summary = dict(subset_figures["all"])
     summary["metric"] = METRIC_KEYS[config.metric]
     summary["n_skipped"] = n_total - len(records)
-    ref_files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
-    sub_files = [e.path for files in submission.estimates.values() for e in files]
+    reference_digest, submission_digest = digests or listing_digests(reference, submission)
     provenance = {
         "tool": "s5eval",
         "version": __version__,
@@ -210,10 +245,10 @@ def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], c
         "subsets_source": config.subsets,
         "label_set": config.label_set or "dcase2026t4",
         "reference": str(reference.root),
-        "reference_digest": listing_digest(ref_files, reference.root),
+        "reference_digest": reference_digest,
         "submission": submission.source or str(submission.root),
         "submission_label": submission.label,
-        "submission_digest": listing_digest(sub_files, submission.root) if sub_files else None,
+        "submission_digest": submission_digest,
         "forced": config.force,
     }
     return {"summary": summary, "subsets": subset_figures, "per_class": per_class(records),

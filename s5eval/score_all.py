@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -124,15 +124,15 @@ class CachedScorer:
         keys = self.cache.keys(jobs, options)
         cached = [self.cache.get(k) for k in keys]
         missing = [job for job, rec in zip(jobs, cached) if rec is None]
-        fresh = self.backend(missing, options, workers)
-        for key, record in zip(keys, cached):
-            if record is None:
-                record = next(fresh)
-                self.cache.put(key, record)
-                self.computed += 1
-            else:
-                self.reused += 1
-            yield record
+        with closing(self.backend(missing, options, workers)) as fresh:
+            for key, record in zip(keys, cached):
+                if record is None:
+                    record = next(fresh)
+                    self.cache.put(key, record)
+                    self.computed += 1
+                else:
+                    self.reused += 1
+                yield record
         self.cache.save()
 
 

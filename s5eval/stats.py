@@ -3,6 +3,9 @@
 Percentile bootstrap: ``n_resamples`` resamples of the mixtures with
 replacement from a generator seeded with ``seed``; the interval is the
 (α/2, 1 − α/2) percentiles of the resampled statistic.
+
+A resample is held as how often it draws each mixture (a row of counts), so
+every resampled sum is one matrix-vector product ``counts @ values``.
 """
 from __future__ import annotations
 
@@ -27,6 +30,14 @@ def resample_indices(n_items: int, n_resamples: int, seed: int) -> np.ndarray:
     return rng.integers(0, n_items, size=(n_resamples, n_items), dtype=np.int64)
 
 
+def resample_counts(n_items: int, n_resamples: int, seed: int) -> np.ndarray:
+    """(n_resamples, n_items) float64: how often each resample of :func:`resample_indices` draws each item."""
+    indices = resample_indices(n_items, n_resamples, seed)
+    indices += np.arange(n_resamples, dtype=np.int64)[:, None] * n_items  # one bin range per resample
+    counts = np.bincount(indices.ravel(), minlength=n_resamples * n_items)
+    return counts.reshape(n_resamples, n_items).astype(np.float64)
+
+
 def _percentiles(samples: np.ndarray, confidence: float) -> Interval:
     samples = samples[np.isfinite(samples)]
     if samples.size == 0:
@@ -36,23 +47,25 @@ def _percentiles(samples: np.ndarray, confidence: float) -> Interval:
     return Interval(float(low), float(high))
 
 
-def bootstrap_mean(values: np.ndarray, valid: np.ndarray, indices: np.ndarray,
+def bootstrap_mean(values: np.ndarray, valid: np.ndarray, counts: np.ndarray,
                    confidence: float = DEFAULT_CONFIDENCE) -> Interval:
-    """CI of the mean of ``values`` over the ``valid`` items (e.g. CAPI-SDRi over non-excluded mixtures)."""
-    if indices.shape[1] == 0 or not valid.any():
+    """CI of the mean of ``values`` over the ``valid`` items (e.g. CAPI-SDRi over non-excluded mixtures).
+
+    ``counts`` comes from :func:`resample_counts`.
+    """
+    if counts.shape[1] == 0 or not valid.any():
         return Interval(None, None)
-    v = np.where(valid, values, 0.0)[indices]
-    w = valid.astype(np.float64)[indices]
+    weights = valid.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stats = v.sum(axis=1) / w.sum(axis=1)
+        stats = (counts @ np.where(valid, values, 0.0)) / (counts @ weights)
     return _percentiles(stats, confidence)
 
 
-def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, indices: np.ndarray,
+def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, counts: np.ndarray,
                     confidence: float = DEFAULT_CONFIDENCE, scale: float = 100.0) -> Interval:
     """CI of Σ numerator / Σ denominator (e.g. source accuracy = ΣTP / Σ(TP+FP+FN)), times ``scale``."""
-    if indices.shape[1] == 0:
+    if counts.shape[1] == 0:
         return Interval(None, None)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stats = scale * numerator[indices].sum(axis=1) / denominator[indices].sum(axis=1)
+        stats = scale * (counts @ numerator) / (counts @ denominator)
     return _percentiles(stats, confidence)

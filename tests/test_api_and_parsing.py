@@ -7,7 +7,7 @@ import pytest
 import s5eval
 from s5eval.io.filenames import FilenameError, parse_source_filename, parse_source_filename_free
 from s5eval.labels import DCASE_CLASSES, resolve_label_set
-from s5eval.stats import bootstrap_mean, bootstrap_ratio, resample_indices
+from s5eval.stats import bootstrap_mean, bootstrap_ratio, resample_counts, resample_indices
 from s5eval.subsets import automatic_subsets, memberships, preset_subsets
 
 MIXES = {"mix_1", "mix_10", "soundscape_0000"}
@@ -116,12 +116,23 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     rng = np.random.default_rng(3)
     values = rng.normal(5, 2, size=300)
     valid = np.ones(300, bool)
-    idx = resample_indices(300, 500, seed=7)
+    idx = resample_counts(300, 500, seed=7)
     a = bootstrap_mean(values, valid, idx)
-    b = bootstrap_mean(values, valid, resample_indices(300, 500, seed=7))
+    b = bootstrap_mean(values, valid, resample_counts(300, 500, seed=7))
     assert a == b
     assert a.low < values.mean() < a.high
     tp = rng.integers(0, 3, 300).astype(float)
     total = tp + rng.integers(0, 2, 300)
     r = bootstrap_ratio(tp, total, idx)
     assert r.low < 100 * tp.sum() / total.sum() < r.high
+
+
+def test_resample_counts_are_the_drawn_indices_counted():
+    """Each row counts how often its resample drew each item, and the means equal the mean over the draws."""
+    indices = resample_indices(50, 40, seed=11)
+    counts = resample_counts(50, 40, seed=11)
+    assert counts.shape == (40, 50) and (counts.sum(axis=1) == 50).all()
+    for row, drawn in zip(counts, indices):
+        assert np.array_equal(row, np.bincount(drawn, minlength=50))
+    values = np.random.default_rng(1).normal(size=50)
+    assert np.allclose(counts @ values / 50, values[indices].mean(axis=1), rtol=1e-12, atol=1e-12)

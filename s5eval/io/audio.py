@@ -43,14 +43,19 @@ class AudioReadError(OSError):
 
 def audio_info(path: str | Path) -> AudioInfo:
     """Read the header only (no decoding): from the RIFF chunks for plain PCM16, else with soundfile."""
+    return header_facts(path)[0]
+
+
+def header_facts(path: str | Path) -> tuple[AudioInfo, WavLayout | None]:
+    """:func:`audio_info` and the RIFF layout (None for a file that is not plain RIFF/WAVE), one read of the header."""
     layout = wav_layout(path)
     if layout is not None and layout.plain_pcm16:
-        return AudioInfo(layout.samplerate, layout.frames, layout.channels, "PCM_16")
+        return AudioInfo(layout.samplerate, layout.frames, layout.channels, "PCM_16"), layout
     try:
         info = sf.info(str(path))
     except Exception as exc:  # soundfile raises several types for bad files
         raise AudioReadError(f"cannot read WAV header: {_reason(exc)}") from None
-    return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.subtype))
+    return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.subtype)), layout
 
 
 def read_audio(path: str | Path, channel: int | None = None, buffers: SampleBuffers | None = None,

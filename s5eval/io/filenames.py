@@ -41,15 +41,14 @@ class FilenameError(ValueError):
 
 
 def _split_label(stem: str, labels: Iterable[str]) -> tuple[str, str] | None:
-    """Split ``<prefix>_<Label>`` using the longest known label that ends the stem."""
-    best: str | None = None
-    for label in labels:
-        if stem.endswith("_" + label) and len(stem) > len(label) + 1:
-            if best is None or len(label) > len(best):
-                best = label
-    if best is None:
-        return None
-    return stem[: -(len(best) + 1)], best
+    """Split ``<prefix>_<Label>`` using the longest known label that ends the stem (non-empty prefix)."""
+    known = labels if isinstance(labels, (set, frozenset)) else frozenset(labels)
+    position = stem.find("_", 1)
+    while position != -1:  # the leftmost underscore that starts a known label gives the longest one
+        if stem[position + 1:] in known:
+            return stem[:position], stem[position + 1:]
+        position = stem.find("_", position + 1)
+    return None
 
 
 def parse_source_filename(

@@ -16,8 +16,8 @@ import numpy as np
 import soundfile as sf
 
 from ..findings import Finding, error, warning
-from ..io.audio import AudioInfo, AudioReadError, audio_info
-from ..io.wav import WavLayout, wav_layout
+from ..io.audio import AudioInfo, AudioReadError, audio_info, header_facts
+from ..io.wav import WavLayout
 from ..labels import SILENCE
 from .context import Context, EstimateFile
 
@@ -60,10 +60,9 @@ def _sample_findings(est: EstimateFile, info: AudioInfo, layout: WavLayout | Non
 def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -> FileFacts:
     """All checks of one estimate against the expected rate (Hz) and length (samples, None: unknown)."""
     try:
-        info = audio_info(est.path)
+        info, layout = header_facts(est.path)
     except AudioReadError as exc:
         return FileFacts(None, [error("E_UNREADABLE", est.shown, str(exc).replace(str(est.path), est.path.name))])
-    layout = wav_layout(est.path)
     findings: list[Finding] = []
     if layout is not None and layout.truncated:
         findings.append(error("E_TRUNCATED", est.shown,
