@@ -11,6 +11,7 @@ A mixture with no target file is a zero-target mixture.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +73,12 @@ class ReferenceSet:
         return list(self.mixtures)
 
 
-def _by_name(path: Path) -> str:
-    """Sort key for the files of one folder: the same order as sorting the paths, without pathlib's slow comparisons."""
-    return path.name
+def wav_files(folder: Path) -> list[Path]:
+    """The ``.wav`` files (any case) directly in ``folder``, sorted by name (one directory scan, no stat per file)."""
+    with os.scandir(folder) as entries:
+        names = sorted(entry.name for entry in entries
+                       if entry.name.lower().endswith(".wav") and entry.is_file())
+    return [folder / name for name in names]
 
 
 def find_reference_root(path: str | Path) -> Path:
@@ -109,9 +113,8 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...]) -> ReferenceSe
     target_dir = root / TARGET_DIR
     findings: list[Finding] = []
     mixtures: dict[str, RefMixture] = {}
-    for wav in sorted(soundscape_dir.iterdir(), key=_by_name):
-        if wav.is_file() and wav.suffix.lower() == ".wav":
-            mixtures[wav.stem] = RefMixture(wav.stem, wav)
+    for wav in wav_files(soundscape_dir):
+        mixtures[wav.stem] = RefMixture(wav.stem, wav)
     if not mixtures:
         raise ReferenceSetError([error("E_REF_EMPTY", str(soundscape_dir), "the reference set holds no soundscape WAV")])
     if not target_dir.is_dir():
@@ -120,9 +123,7 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...]) -> ReferenceSe
                   f"the reference set has no '{TARGET_DIR}/' folder, so nothing can be scored")
         ])
     known_labels = tuple(labels)
-    for wav in sorted(target_dir.iterdir(), key=_by_name):
-        if not (wav.is_file() and wav.suffix.lower() == ".wav"):
-            continue
+    for wav in wav_files(target_dir):
         try:
             name = parse_source_filename(wav.name, mixtures, known_labels)
         except FilenameError as exc:

@@ -13,7 +13,7 @@ from typing import Collection
 from ..findings import Finding, S5InputError, error
 from ..labels import SILENCE
 from .filenames import FilenameError, parse_source_filename
-from .refset import SourceFile, _by_name
+from .refset import SourceFile, wav_files
 
 ESTIMATE_DIR = "eval_out"
 EVAL_RESULTS = "eval_results.json"
@@ -67,9 +67,7 @@ def find_estimates(sub: Submission, soundscapes: Collection[str], labels: Collec
     """
     known = tuple(labels) + (SILENCE,)
     estimates: dict[str, list[SourceFile]] = {}
-    for wav in sorted(sub.estimate_dir.iterdir(), key=_by_name):
-        if not wav.is_file() or wav.suffix.lower() != ".wav":
-            continue
+    for wav in wav_files(sub.estimate_dir):
         try:
             name = parse_source_filename(wav.name, soundscapes, known)
         except FilenameError as exc:
