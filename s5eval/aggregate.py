@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .engine import MixtureRecord
-from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_mean, bootstrap_ratio, resample_counts
+from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ratios
 
 
 @dataclass(frozen=True)
@@ -74,17 +74,16 @@ def _add_intervals(out: dict, records: Sequence[MixtureRecord], options: Aggrega
         for key in keys:
             out[f"{key}_ci_low"] = out[f"{key}_ci_high"] = None
         return
-    idx = resample_counts(len(records), options.n_resamples, options.seed)
     values = np.array([r.capi_sdri if r.capi_sdri is not None else 0.0 for r in records])
-    valid = np.array([r.capi_sdri is not None for r in records])
+    valid = np.array([r.capi_sdri is not None for r in records], dtype=np.float64)
     correct = np.array([float(r.mixture_correct) for r in records])
     tp = np.array([r.tp for r in records], dtype=np.float64)
     total = np.array([r.tp + r.fp + r.fn for r in records], dtype=np.float64)
-    intervals = {
-        "capi_sdri": bootstrap_mean(values, valid, idx, options.confidence),
-        "accuracy_mix": bootstrap_mean(100.0 * correct, np.ones(len(records), bool), idx, options.confidence),
-        "accuracy_src": bootstrap_ratio(tp, total, idx, options.confidence),
-    }
+    intervals = bootstrap_ratios({
+        "capi_sdri": (values * valid, valid),               # mean over the scored mixtures, dB
+        "accuracy_mix": (100.0 * correct, np.ones(len(records))),  # percent of mixtures
+        "accuracy_src": (100.0 * tp, total),                # percent of source entries
+    }, options.n_resamples, options.seed, options.confidence)
     for key, interval in intervals.items():
         out[f"{key}_ci_low"], out[f"{key}_ci_high"] = interval.low, interval.high
 

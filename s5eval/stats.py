@@ -30,12 +30,26 @@ def resample_indices(n_items: int, n_resamples: int, seed: int) -> np.ndarray:
     return rng.integers(0, n_items, size=(n_resamples, n_items), dtype=np.int64)
 
 
-def resample_counts(n_items: int, n_resamples: int, seed: int) -> np.ndarray:
-    """(n_resamples, n_items) float64: how often each resample of :func:`resample_indices` draws each item."""
-    indices = resample_indices(n_items, n_resamples, seed)
-    indices += np.arange(n_resamples, dtype=np.int64)[:, None] * n_items  # one bin range per resample
-    counts = np.bincount(indices.ravel(), minlength=n_resamples * n_items)
-    return counts.reshape(n_resamples, n_items).astype(np.float64)
+RESAMPLE_CHUNK = 256  # resamples drawn and counted at a time: memory O(chunk · n_items), not O(n_resamples · n_items)
+
+
+def resampled_sums(columns: np.ndarray, n_resamples: int, seed: int, chunk: int = RESAMPLE_CHUNK) -> np.ndarray:
+    """(n_resamples, k): for each resample of :func:`resample_indices`, the sums of the k columns over its draws.
+
+    ``columns`` has shape (n_items, k). The resamples are drawn ``chunk`` at a
+    time from one generator (the same draws as :func:`resample_indices`),
+    counted per item, and summed as ``counts @ columns``.
+    """
+    rng = np.random.default_rng(seed)
+    n_items = columns.shape[0]
+    sums = np.empty((n_resamples, columns.shape[1]))
+    for start in range(0, n_resamples, chunk):
+        rows = min(chunk, n_resamples - start)
+        drawn = rng.integers(0, n_items, size=(rows, n_items), dtype=np.int64)
+        drawn += np.arange(rows, dtype=np.int64)[:, None] * n_items  # one bin range per resample
+        counts = np.bincount(drawn.ravel(), minlength=rows * n_items).reshape(rows, n_items)
+        sums[start:start + rows] = counts @ columns
+    return sums
 
 
 def _percentiles(samples: np.ndarray, confidence: float) -> Interval:
@@ -47,25 +61,21 @@ def _percentiles(samples: np.ndarray, confidence: float) -> Interval:
     return Interval(float(low), float(high))
 
 
-def bootstrap_mean(values: np.ndarray, valid: np.ndarray, counts: np.ndarray,
-                   confidence: float = DEFAULT_CONFIDENCE) -> Interval:
-    """CI of the mean of ``values`` over the ``valid`` items (e.g. CAPI-SDRi over non-excluded mixtures).
+def bootstrap_ratios(ratios: dict[str, tuple[np.ndarray, np.ndarray]], n_resamples: int, seed: int,
+                     confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Interval]:
+    """Percentile CI of Σ numerator / Σ denominator for each named (numerator, denominator) pair.
 
-    ``counts`` comes from :func:`resample_counts`.
+    All ratios use the same resamples. A mean over valid items is the ratio of
+    (value · valid, valid); a resample whose denominator sums to 0 is left out,
+    and a ratio with no usable resample gets (None, None).
     """
-    if counts.shape[1] == 0 or not valid.any():
-        return Interval(None, None)
-    weights = valid.astype(np.float64)
+    names = list(ratios)
+    columns = np.column_stack([np.asarray(part, dtype=np.float64) for name in names for part in ratios[name]])
+    if columns.shape[0] == 0:
+        return {name: Interval(None, None) for name in names}
+    sums = resampled_sums(columns, n_resamples, seed)
+    out = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        stats = (counts @ np.where(valid, values, 0.0)) / (counts @ weights)
-    return _percentiles(stats, confidence)
-
-
-def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, counts: np.ndarray,
-                    confidence: float = DEFAULT_CONFIDENCE, scale: float = 100.0) -> Interval:
-    """CI of Σ numerator / Σ denominator (e.g. source accuracy = ΣTP / Σ(TP+FP+FN)), times ``scale``."""
-    if counts.shape[1] == 0:
-        return Interval(None, None)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        stats = scale * (counts @ numerator) / (counts @ denominator)
-    return _percentiles(stats, confidence)
+        for k, name in enumerate(names):
+            out[name] = _percentiles(sums[:, 2 * k] / sums[:, 2 * k + 1], confidence)
+    return out

@@ -7,7 +7,7 @@ import pytest
 import s5eval
 from s5eval.io.filenames import FilenameError, parse_source_filename, parse_source_filename_free
 from s5eval.labels import DCASE_CLASSES, resolve_label_set
-from s5eval.stats import bootstrap_mean, bootstrap_ratio, resample_counts, resample_indices
+from s5eval.stats import bootstrap_ratios, resampled_sums, resample_indices
 from s5eval.subsets import automatic_subsets, memberships, preset_subsets
 
 MIXES = {"mix_1", "mix_10", "soundscape_0000"}
@@ -115,24 +115,20 @@ def test_dcase2026_eval_preset():
 def test_bootstrap_is_seeded_and_brackets_the_estimate():
     rng = np.random.default_rng(3)
     values = rng.normal(5, 2, size=300)
-    valid = np.ones(300, bool)
-    idx = resample_counts(300, 500, seed=7)
-    a = bootstrap_mean(values, valid, idx)
-    b = bootstrap_mean(values, valid, resample_counts(300, 500, seed=7))
-    assert a == b
-    assert a.low < values.mean() < a.high
     tp = rng.integers(0, 3, 300).astype(float)
     total = tp + rng.integers(0, 2, 300)
-    r = bootstrap_ratio(tp, total, idx)
-    assert r.low < 100 * tp.sum() / total.sum() < r.high
+    ratios = {"mean": (values, np.ones(300)), "accuracy": (100 * tp, total)}
+    a = bootstrap_ratios(ratios, 500, seed=7)
+    assert a == bootstrap_ratios(ratios, 500, seed=7)
+    assert a["mean"].low < values.mean() < a["mean"].high
+    assert a["accuracy"].low < 100 * tp.sum() / total.sum() < a["accuracy"].high
+    assert bootstrap_ratios({"none": (values, np.zeros(300))}, 100, seed=1)["none"].low is None
 
 
-def test_resample_counts_are_the_drawn_indices_counted():
-    """Each row counts how often its resample drew each item, and the means equal the mean over the draws."""
+@pytest.mark.parametrize("chunk", [1, 7, 40, 256])
+def test_resampled_sums_are_those_of_the_drawn_indices(chunk):
+    """Drawing and counting the resamples in chunks gives exactly the draws of resample_indices."""
     indices = resample_indices(50, 40, seed=11)
-    counts = resample_counts(50, 40, seed=11)
-    assert counts.shape == (40, 50) and (counts.sum(axis=1) == 50).all()
-    for row, drawn in zip(counts, indices):
-        assert np.array_equal(row, np.bincount(drawn, minlength=50))
-    values = np.random.default_rng(1).normal(size=50)
-    assert np.allclose(counts @ values / 50, values[indices].mean(axis=1), rtol=1e-12, atol=1e-12)
+    values = np.random.default_rng(1).normal(size=(50, 2))
+    sums = resampled_sums(values, 40, seed=11, chunk=chunk)
+    assert np.allclose(sums, values[indices].sum(axis=1), rtol=1e-12, atol=1e-12)
