@@ -62,3 +62,27 @@ def test_one_worker_equals_two(run):
     single = run_score(DATA / "sub", DATA / "ref", ScoreConfig(selection=run.config.selection, workers=1,
                                                                 n_resamples=200))
     assert single.results["summary"] == run.results["summary"]
+
+
+@pytest.mark.parametrize("subtype", ["FLOAT", "PCM_24"])
+def test_other_wav_formats_score_identically(tmp_path, subtype):
+    """The same sample values as FLOAT or PCM_24 files (decoded by soundfile, scored on float32) give the very
+    same per-mixture values as the PCM16 files (scored on their int16 samples)."""
+    import shutil
+
+    import soundfile as sf
+
+    sub = tmp_path / "sub"
+    shutil.copytree(DATA / "sub", sub)
+    for path in sorted(sub.rglob("*.wav"))[::2]:  # every other estimate: mixtures mix both formats
+        samples, rate = sf.read(path, dtype="float32")
+        sf.write(path, samples, rate, subtype=subtype)
+    config = ScoreConfig(selection="paper", workers=1, n_resamples=0)
+    pcm16 = {r.soundscape: r for r in run_score(DATA / "sub", DATA / "ref", config).records}
+    other = run_score(sub, DATA / "ref", config).records
+    assert len(other) == len(pcm16)
+    for record in other:
+        same = pcm16[record.soundscape]
+        assert (record.capi_sdri_official, record.capi_sdri_paper, record.ca_sdri_2025) == \
+            (same.capi_sdri_official, same.capi_sdri_paper, same.ca_sdri_2025)
+        assert record.pairing == same.pairing
