@@ -69,7 +69,7 @@ def read_audio(path: str | Path, channel: int | None = None, buffers: SampleBuff
     instead (value = sample · 2⁻¹⁵).
     """
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", buffering=0) as handle:  # unbuffered: one system call per read
             layout = read_layout(handle)
             _refuse_truncated(layout)
             if layout is not None and layout.plain_pcm16:

@@ -53,7 +53,7 @@ class WavLayout:
 def wav_layout(path: str | Path) -> WavLayout | None:
     """Walk the RIFF chunks up to ``data``; None when the file is not a plain RIFF/WAVE file."""
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", buffering=0) as handle:  # unbuffered: one system call per read
             return read_layout(handle)
     except OSError:
         return None
