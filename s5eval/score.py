@@ -116,7 +116,7 @@ def listing_digest(files: Sequence[Path], root: Path) -> str:
         text = str(path)
         relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
         lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size))
-    for relative, size in sorted(lines):
+    for relative, size in sorted(lines, key=lambda line: line[0].split("/")):  # pathlib's order
         digest.update(f"{relative}\t{size}\n".encode())
     return digest.hexdigest()
 
