@@ -71,6 +71,7 @@ HEADERS = {
     "odd LIST chunk first": lambda ch, data: [(b"fmt ", _fmt(ch)), (b"LIST", b"INFOabc"), (b"data", data)],
     "10 kB chunk first": lambda ch, data: [(b"fmt ", _fmt(ch)), (b"junk", bytes(10_001)), (b"data", data)],
     "partial last frame": lambda ch, data: [(b"fmt ", _fmt(ch)), (b"data", data + b"\1")],
+    "LIST chunk after data": lambda ch, data: [(b"fmt ", _fmt(ch)), (b"data", data), (b"LIST", b"INFOtail")],
 }
 
 
