@@ -10,6 +10,7 @@ every resampled sum is one matrix-vector product ``counts @ values``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -33,22 +34,27 @@ def resample_indices(n_items: int, n_resamples: int, seed: int) -> np.ndarray:
 RESAMPLE_CHUNK = 256  # resamples drawn and counted at a time: memory O(chunk · n_items), not O(n_resamples · n_items)
 
 
-def resampled_sums(columns: np.ndarray, n_resamples: int, seed: int, chunk: int = RESAMPLE_CHUNK) -> np.ndarray:
-    """(n_resamples, k): for each resample of :func:`resample_indices`, the sums of the k columns over its draws.
+def resample_counts(n_items: int, n_resamples: int, seed: int, chunk: int = RESAMPLE_CHUNK) -> Iterator[np.ndarray]:
+    """The resamples of :func:`resample_indices` as counts per item: float64 (≤ chunk × n_items) blocks of rows.
 
-    ``columns`` has shape (n_items, k). The resamples are drawn ``chunk`` at a
-    time from one generator (the same draws as :func:`resample_indices`),
-    counted per item, and summed as ``counts @ columns``.
+    The draws come from one generator, ``chunk`` resamples at a time, so they
+    are the same whatever ``chunk`` is.
     """
     rng = np.random.default_rng(seed)
-    n_items = columns.shape[0]
-    sums = np.empty((n_resamples, columns.shape[1]))
     for start in range(0, n_resamples, chunk):
         rows = min(chunk, n_resamples - start)
         drawn = rng.integers(0, n_items, size=(rows, n_items), dtype=np.int64)
         drawn += np.arange(rows, dtype=np.int64)[:, None] * n_items  # one bin range per resample
-        counts = np.bincount(drawn.ravel(), minlength=rows * n_items).reshape(rows, n_items)
-        sums[start:start + rows] = counts @ columns
+        yield np.bincount(drawn.ravel(), minlength=rows * n_items).reshape(rows, n_items).astype(np.float64)
+
+
+def resampled_sums(columns: np.ndarray, n_resamples: int, seed: int, chunk: int = RESAMPLE_CHUNK) -> np.ndarray:
+    """(n_resamples, k): for each resample, the sums of the k columns of ``columns`` (n_items, k) over its draws."""
+    sums = np.empty((n_resamples, columns.shape[1]))
+    start = 0
+    for counts in resample_counts(columns.shape[0], n_resamples, seed, chunk):
+        sums[start:start + counts.shape[0]] = counts @ columns
+        start += counts.shape[0]
     return sums
 
 

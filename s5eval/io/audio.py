@@ -91,7 +91,7 @@ def _refuse_truncated(layout: WavLayout | None) -> None:
 
 def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None, buffers: SampleBuffers | None,
                       as_int16: bool) -> tuple[np.ndarray, AudioInfo]:
-    """Interleaved int16 samples from the ``data`` chunk (``handle`` is positioned there), scaled by 2⁻¹⁵."""
+    """The samples of the ``data`` chunk (``handle`` is positioned there): int16 as stored, or float32 scaled by 2⁻¹⁵."""
     frames, channels = layout.frames, layout.channels
     info = AudioInfo(layout.samplerate, frames, channels, "PCM_16")
     shape = (frames,) if channel is not None else (frames, channels)

@@ -23,10 +23,12 @@ From the (R×S) resampled figures:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy.stats import rankdata
+
+from ..stats import resample_counts
 
 DEFAULT_RESAMPLES = 10_000
 DEFAULT_SEED = 0
@@ -52,18 +54,6 @@ class RatioData:
         """The figure of each system, (S,); NaN when its denominator is 0."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.num.sum(axis=1) / self.den.sum(axis=1)
-
-
-def resample_counts(n_items: int, n_resamples: int, seed: int, chunk: int = CHUNK) -> Iterator[np.ndarray]:
-    """Bootstrap draws as counts: chunks of (≤chunk × n_items) float64 matrices whose rows sum to n_items."""
-    rng = np.random.default_rng(seed)
-    done = 0
-    while done < n_resamples:
-        rows = min(chunk, n_resamples - done)
-        idx = rng.integers(0, n_items, size=(rows, n_items))
-        idx += (np.arange(rows) * n_items)[:, None]
-        yield np.bincount(idx.ravel(), minlength=rows * n_items).reshape(rows, n_items).astype(np.float64)
-        done += rows
 
 
 def bootstrap_figures(data: RatioData, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,

@@ -55,10 +55,6 @@ def best_pairing(gain: np.ndarray) -> list[tuple[int, int]]:
     if n_tp == 0:
         return []
     tolerance = TIE_TOLERANCE_DB * n_tp
-    if n_tp == 1:  # one pair: the first (reference, then estimate) within tolerance of the best gain
-        good = gain >= gain.max() - tolerance
-        ref = int(np.argmax(good.any(axis=0)))
-        return [(int(np.argmax(good[:, ref])), ref)]
     if comb(n_ref, n_tp) * perm(n_est, n_tp) <= ENUMERATION_LIMIT:
         return _first_optimal_by_enumeration(gain, tolerance)
     best = assignment_value(gain)
