@@ -121,7 +121,7 @@ class CachedScorer:
     reused: int = 0
 
     def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
-        keys = self.cache.keys(jobs, options)
+        keys = self.cache.keys(jobs, options, threads=workers)
         cached = [self.cache.get(k) for k in keys]
         missing = [job for job, rec in zip(jobs, cached) if rec is None]
         with closing(self.backend(missing, options, workers)) as fresh:

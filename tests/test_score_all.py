@@ -228,5 +228,34 @@ def test_zip_submission_is_scored_like_its_folder_and_reuses_the_cache(case, mon
     zipped = json.loads((out / "Zip_Team_task4_1" / "results.json").read_text())
     folder = json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())
     assert zipped["subsets"] == folder["subsets"]
-    digests = json.loads((out / ".s5eval-cache" / "file_digests.json").read_text())
+    digests = json.loads((out / ".s5eval-cache" / "file_digests.json").read_text())["files"]
     assert not any("s5eval-zip-" in path for path in digests)  # temporary extraction paths are not remembered
+
+
+def test_file_digests_threads_and_index_format(tmp_path):
+    """Digests are BLAKE2b-256 of the bytes, the same with several threads; an index of another format is not trusted."""
+    import hashlib
+
+    from s5eval.cache import CACHE_FORMAT, FileDigests
+
+    files = []
+    for i in range(12):
+        path = tmp_path / f"f{i}.bin"
+        path.write_bytes(bytes([i]) * (1000 + 70_000 * i))
+        files.append(path)
+    threaded = FileDigests(tmp_path / "index.json")
+    threaded.digest_all(files, threads=3)
+    assert threaded.hashed == len(files)
+    for path in files:
+        assert threaded.digest(path) == hashlib.blake2b(path.read_bytes(), digest_size=32).hexdigest()
+    threaded.save()
+    saved = json.loads((tmp_path / "index.json").read_text())
+    assert saved["format"] == CACHE_FORMAT and len(saved["files"]) == len(files)
+    reloaded = FileDigests(tmp_path / "index.json")
+    reloaded.digest_all(files, threads=2)
+    assert reloaded.hashed == 0  # unchanged files are not read again
+    old = {str(path.resolve()): [path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino, "0" * 64]
+           for path in files}
+    (tmp_path / "old.json").write_text(json.dumps(old))  # the layout of format 1 (SHA-256 digests)
+    from_old = FileDigests(tmp_path / "old.json")
+    assert from_old.digest(files[0]) != "0" * 64 and from_old.hashed == 1
