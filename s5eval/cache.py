@@ -36,7 +36,7 @@ from .findings import Finding, is_reference_problem
 
 CACHE_FORMAT = 2  # 2: BLAKE2b file digests
 DIGEST_INDEX = "file_digests.json"
-_RECORD_FIELD_NAMES = tuple(f.name for f in fields(MixtureRecord))
+_RECORD_FIELD_NAMES = tuple(f.name for f in fields(MixtureRecord) if f.name != "reference")  # facts stay in memory
 _RECORD_FIELDS = set(_RECORD_FIELD_NAMES)
 
 

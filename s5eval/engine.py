@@ -15,6 +15,7 @@ from .io.buffers import SampleBuffers, thread_buffers
 from .metrics.ca2025 import ca_sdri_2025_from_matrices
 from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices, selections_agree
 from .metrics.label_counts import label_counts
+from .metrics.sdr import energy, error_energy
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,28 @@ class SourceJob:
 
 
 @dataclass(frozen=True)
+class ReferenceFacts:
+    """What a mixture's scores need from its reference files besides the targets' samples.
+
+    The same for every submission, so ``score-all`` computes them once per
+    mixture and hands them to the jobs of the later submissions, which then
+    read neither the mixture nor the targets that no estimate shares a class with.
+    """
+
+    target_paths: tuple[str, ...]             # the targets these figures belong to, in job order
+    frames: int                               # samples per channel of the mixture
+    samplerate: int                           # Hz
+    target_energies: tuple[float, ...]        # Σ s_j²
+    mixture_error_energies: tuple[float, ...]  # Σ (s_j − y)², y = channel 0 of the mixture
+
+
+@dataclass(frozen=True)
 class MixtureJob:
     name: str
     mixture_path: str
     targets: tuple[SourceJob, ...]
     estimates: tuple[SourceJob, ...]
+    reference: ReferenceFacts | None = None  # known reference figures: the mixture is not read again
 
 
 @dataclass
@@ -66,6 +84,7 @@ class MixtureRecord:
     sources: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     scored: bool = True
+    reference: ReferenceFacts | None = field(default=None, compare=False, repr=False)  # not stored in caches
 
     @property
     def n_ref(self) -> int:
@@ -148,19 +167,33 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     findings = record.findings
     buffers = thread_buffers()  # this mixture's signals reuse the previous mixture's memory
     buffers.reset()
-    try:
-        mixture, mix_info = read_audio(job.mixture_path, channel=0, buffers=buffers, pcm16_as_int16=True)
-    except AudioReadError as exc:
-        findings.append(error("E_REF_UNREADABLE", job.mixture_path, str(exc)))
-        record.scored = False
-        return record
-    frames, rate = mix_info.frames, mix_info.samplerate
-    refs = [_read_checked(t, "target", frames, rate, findings, buffers) for t in job.targets]
+    facts = job.reference
+    if options.casa or (facts is not None and facts.target_paths != tuple(t.path for t in job.targets)):
+        facts = None  # CASA-SDR reads the mixture itself; figures of other targets are not these
+    mixture = None
+    if facts is None:
+        try:
+            mixture, mix_info = read_audio(job.mixture_path, channel=0, buffers=buffers, pcm16_as_int16=True)
+        except AudioReadError as exc:
+            findings.append(error("E_REF_UNREADABLE", job.mixture_path, str(exc)))
+            record.scored = False
+            return record
+        frames, rate = mix_info.frames, mix_info.samplerate
+    else:
+        frames, rate = facts.frames, facts.samplerate
+    estimated = set(record.est_labels)  # with known facts, a target no estimate shares a class with is not read
+    refs = [_read_checked(t, "target", frames, rate, findings, buffers)
+            if facts is None or t.label in estimated else None for t in job.targets]
     ests = [_read_checked(e, "estimate", frames, rate, findings, buffers) for e in job.estimates]
     if any(f.is_error for f in findings):
         record.scored = False
         return record
-    matrices = class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture)
+    if facts is None:
+        facts = ReferenceFacts(tuple(t.path for t in job.targets), frames, rate,
+                               tuple(energy(r) for r in refs), tuple(error_energy(r, mixture) for r in refs))
+    record.reference = facts
+    matrices = class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture,
+                              facts.target_energies, facts.mixture_error_energies)
     official = capi_from_matrices(matrices, "official", options.penalty_fn, options.penalty_fp)
     paper = official if selections_agree(matrices) else \
         capi_from_matrices(matrices, "paper", options.penalty_fn, options.penalty_fp)

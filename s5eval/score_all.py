@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -32,7 +32,7 @@ import yaml
 
 from .atomic import write_json_atomic
 from .cache import RecordCache
-from .engine import MixtureJob, MixtureRecord, ScoreOptions, score_mixture
+from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions, score_mixture
 from .findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
 from .io.refset import load_reference_set
 from .io.submission import DEV_RESULTS, EVAL_RESULTS, Submission
@@ -113,27 +113,41 @@ def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
 
 @dataclass
 class CachedScorer:
-    """Serves records from the cache, sends only the missing mixtures to ``backend``, stores what it gets."""
+    """Serves records from the cache, sends only the missing mixtures to ``backend``, stores what it gets.
+
+    ``reference_facts`` (mixture name → :class:`ReferenceFacts`), shared by the
+    submissions of one run, lets a mixture scored for an earlier submission
+    skip reading its mixture file and the targets no estimate needs.
+    """
 
     cache: RecordCache
     backend: Scorer = iter_scores
+    reference_facts: dict[str, ReferenceFacts] = field(default_factory=dict)
     computed: int = 0
     reused: int = 0
 
     def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
         keys = self.cache.keys(jobs, options, threads=workers)
         cached = [self.cache.get(k) for k in keys]
-        missing = [job for job, rec in zip(jobs, cached) if rec is None]
+        missing = [self._with_known_reference(job) for job, rec in zip(jobs, cached) if rec is None]
         with closing(self.backend(missing, options, workers)) as fresh:
             for key, record in zip(keys, cached):
                 if record is None:
                     record = next(fresh)
                     self.cache.put(key, record)
+                    if record.reference is not None:
+                        self.reference_facts[record.soundscape] = record.reference
                     self.computed += 1
                 else:
                     self.reused += 1
                 yield record
         self.cache.save()
+
+    def _with_known_reference(self, job: MixtureJob) -> MixtureJob:
+        facts = self.reference_facts.get(job.name)
+        if facts is None or facts.target_paths != tuple(t.path for t in job.targets):
+            return job
+        return replace(job, reference=facts)
 
 
 # --- outputs of one submission ----------------------------------------------------------------------------
@@ -234,10 +248,14 @@ class SubmissionOutcome:
 
 
 def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: ScoreConfig, cache: RecordCache,
-              backend: Scorer, progress: Callable[[int, int], None] | None = None) -> SubmissionOutcome:
-    """Score one submission into ``out_dir/label``; its own problems make it failed, never raise."""
+              backend: Scorer, progress: Callable[[int, int], None] | None = None,
+              reference_facts: dict[str, ReferenceFacts] | None = None) -> SubmissionOutcome:
+    """Score one submission into ``out_dir/label``; its own problems make it failed, never raise.
+
+    ``reference_facts`` is shared between the submissions of a run (see :class:`CachedScorer`).
+    """
     folder = out_dir / label
-    scorer = CachedScorer(cache, backend)
+    scorer = CachedScorer(cache, backend, reference_facts if reference_facts is not None else {})
     try:
         with _opened(path) as root:
             try:
@@ -282,6 +300,7 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
     backend, close = (dask_scorer(scheduler) if scheduler else (iter_scores, lambda: None))
     outcomes: list[SubmissionOutcome] = []
     seen: set[str] = set()
+    reference_facts: dict[str, ReferenceFacts] = {}  # the reference set is the same for every submission
     try:
         for index, path in enumerate(paths):
             label = label_for(path)
@@ -292,7 +311,7 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
                 outcome = SubmissionOutcome(label + "#dup", str(path), "failed", n_errors=1, findings=[finding])
             else:
                 seen.add(label)
-                outcome = score_one(path, label, ref, out, config, cache, backend, progress)
+                outcome = score_one(path, label, ref, out, config, cache, backend, progress, reference_facts)
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)

@@ -14,6 +14,7 @@ import s5eval.score_all as score_all_module
 from s5eval.cli import cli
 from s5eval.engine import score_mixture
 from s5eval.leaderboard.inputs import load_inputs
+from s5eval.outputs import write_outputs
 from s5eval.score import ScoreConfig, iter_scores, run_score
 from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all, team_of
 from s5fixtures import make_case
@@ -259,3 +260,49 @@ def test_file_digests_threads_and_index_format(tmp_path):
     (tmp_path / "old.json").write_text(json.dumps(old))  # the layout of format 1 (SHA-256 digests)
     from_old = FileDigests(tmp_path / "old.json")
     assert from_old.digest(files[0]) != "0" * 64 and from_old.hashed == 1
+
+
+class JobSpy(Counting):
+    """Counting, and remembering which mixtures came with known reference figures."""
+
+    def __init__(self):
+        super().__init__()
+        self.with_reference: list[str] = []
+
+    def __call__(self, jobs, options, workers):
+        self.with_reference += [job.name for job in jobs if job.reference is not None]
+        yield from super().__call__(jobs, options, workers)
+
+
+def test_later_submissions_reuse_the_reference_figures_and_score_the_same(case, monkeypatch):
+    """The mixture is read for the first submission only; every score equals that of a standalone `score` run."""
+    ref, subs, out = case
+    spy = JobSpy()
+    monkeypatch.setattr(score_all_module, "iter_scores", spy)
+    outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
+    scored_with_targets = {name for name, labels in MIXTURES.items() if labels}
+    assert set(spy.with_reference) == scored_with_targets  # each mixture reused by a later submission
+    for label in ("Alpha_Lab_task4_1", "Alpha_Lab_task4_2", "Beta_Uni_task4_1"):
+        assert outcomes[label].status == "ok"
+        alone = run_score(subs / label, ref, CONFIG)
+        write_outputs(out / "alone" / label, alone.results, alone.records, alone.subsets)
+        for name in ("per_mixture.csv", "per_source.csv"):
+            assert (out / label / name).read_bytes() == (out / "alone" / label / name).read_bytes()
+        assert json.loads((out / label / "results.json").read_text())["summary"] == alone.results["summary"]
+
+
+def test_known_reference_figures_give_the_same_record_without_reading_the_mixture(case, tmp_path):
+    from dataclasses import fields, replace
+
+    from s5eval.engine import ScoreOptions, jobs_for
+    from s5eval.score import prepare
+
+    ref, subs, _ = case
+    reference, submission = prepare(subs / "Alpha_Lab_task4_2", ref, CONFIG)
+    for job in jobs_for(reference, submission):
+        first = score_mixture(job, ScoreOptions(selection="paper"))
+        assert first.reference is not None
+        again = score_mixture(replace(job, mixture_path=str(tmp_path / "gone.wav"), reference=first.reference),
+                              ScoreOptions(selection="paper"))
+        for f in fields(first):
+            assert getattr(again, f.name) == getattr(first, f.name), (job.name, f.name)

@@ -75,18 +75,27 @@ class ClassMatrix:
 
 
 def class_matrices(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray],
-                   ref_labels: Sequence[str], ref_wavs: Sequence[np.ndarray],
-                   mixture: np.ndarray) -> dict[str, ClassMatrix]:
-    """Group sources by class and compute the SDR of every same-class pair and of the mixture."""
+                   ref_labels: Sequence[str], ref_wavs: Sequence[np.ndarray | None],
+                   mixture: np.ndarray | None, target_energies: Sequence[float] | None = None,
+                   mixture_error_energies: Sequence[float] | None = None) -> dict[str, ClassMatrix]:
+    """Group sources by class and compute the SDR of every same-class pair and of the mixture.
+
+    ``target_energies`` (Σ s²) and ``mixture_error_energies`` (Σ (s − y)²) of
+    the references may be given (computed when None); then ``mixture`` is not
+    needed, nor the waveform of a reference that no estimate shares a class with.
+    """
+    if target_energies is None:
+        target_energies = [energy(r) for r in ref_wavs]
+    if mixture_error_energies is None:
+        mixture_error_energies = [error_energy(r, mixture) for r in ref_wavs]
     classes = (set(est_labels) | set(ref_labels)) - {SILENCE}
     out: dict[str, ClassMatrix] = {}
     for label in sorted(classes):
         est_index = [i for i, lb in enumerate(est_labels) if lb == label]
         ref_index = [j for j, lb in enumerate(ref_labels) if lb == label]
-        refs = [ref_wavs[j] for j in ref_index]
-        ref_energies = [energy(r) for r in refs]
-        mix_sdr = np.array([sdr_from_energies(e, error_energy(r, mixture)) for r, e in zip(refs, ref_energies)])
-        matrix = sdr_matrix([est_wavs[i] for i in est_index], refs, ref_energies)
+        ref_energies = [target_energies[j] for j in ref_index]
+        mix_sdr = np.array([sdr_from_energies(target_energies[j], mixture_error_energies[j]) for j in ref_index])
+        matrix = sdr_matrix([est_wavs[i] for i in est_index], [ref_wavs[j] for j in ref_index], ref_energies)
         out[label] = ClassMatrix(label, est_index, ref_index, matrix, mix_sdr)
     return out
 
