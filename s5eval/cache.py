@@ -9,6 +9,8 @@ the mixtures whose inputs changed.
 Layout under the cache folder::
 
     records/<k[:2]>/<key>.json    one MixtureRecord, written atomically
+    references/<k[:2]>/<key>.json the reference figures of one mixture (ReferenceFacts), keyed by the
+                                  content of the mixture and its targets: shared by every submission
     file_digests.json             path -> (size, mtime_ns, inode, blake2b); saves re-hashing unchanged files
 
 File contents are hashed with BLAKE2b (256-bit), which is cryptographically
@@ -31,7 +33,7 @@ from typing import Iterable
 
 from . import __version__
 from .atomic import write_json_atomic, write_text_atomic
-from .engine import MixtureJob, MixtureRecord, ScoreOptions
+from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions
 from .findings import Finding, is_reference_problem
 
 CACHE_FORMAT = 2  # 2: BLAKE2b file digests
@@ -128,6 +130,16 @@ def mixture_key(job: MixtureJob, options: ScoreOptions, digests: FileDigests) ->
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def reference_key(job: MixtureJob, digests: FileDigests) -> str:
+    """Content key of a mixture's reference figures: the mixture and its targets (names, labels, bytes)."""
+    parts = {
+        "format": CACHE_FORMAT, "version": __version__,
+        "mixture": digests.digest(job.mixture_path),
+        "targets": [[t.filename, t.label, digests.digest(t.path)] for t in job.targets],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
 def record_to_dict(record: MixtureRecord) -> dict:
     """The record's fields as JSON-ready values (its lists and dicts are shared, not copied)."""
     data = {name: getattr(record, name) for name in _RECORD_FIELD_NAMES}
@@ -152,8 +164,8 @@ class RecordCache:
         self._writer: ThreadPoolExecutor | None = None
         self._pending: list[Future] = []
 
-    def _path(self, key: str) -> Path:
-        return self.root / "records" / key[:2] / f"{key}.json"
+    def _path(self, key: str, kind: str = "records") -> Path:
+        return self.root / kind / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> MixtureRecord | None:
         """The stored record, or None when absent or unreadable."""
@@ -169,6 +181,27 @@ class RecordCache:
             self.hits += 1
         return record
 
+    def get_reference(self, key: str, job: MixtureJob) -> ReferenceFacts | None:
+        """Stored reference figures for ``job`` (its target paths filled in), or None."""
+        try:
+            data = json.loads(self._path(key, "references").read_text(encoding="utf-8"))
+            if data.get("key") != key:
+                return None
+            facts = ReferenceFacts(tuple(t.path for t in job.targets), int(data["frames"]), int(data["samplerate"]),
+                                   tuple(float(v) for v in data["target_energies"]),
+                                   tuple(float(v) for v in data["mixture_error_energies"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return facts if len(facts.target_energies) == len(facts.target_paths) == len(facts.mixture_error_energies) \
+            else None
+
+    def put_reference(self, key: str, facts: ReferenceFacts) -> None:
+        """Store reference figures (floats are written with repr, so they read back exactly)."""
+        data = {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
+                "target_energies": list(facts.target_energies),
+                "mixture_error_energies": list(facts.mixture_error_energies)}
+        self._write(self._path(key, "references"), json.dumps(data, separators=(",", ":")))
+
     def put(self, key: str, record: MixtureRecord) -> None:
         """Store a record atomically; records of reference-set problems are not stored."""
         if any(is_reference_problem(f) for f in record.findings):
@@ -177,9 +210,12 @@ class RecordCache:
             text = json.dumps({"key": key, "record": record_to_dict(record)}, separators=(",", ":"), allow_nan=False)
         except ValueError:  # a non-finite value cannot be stored as JSON: recompute it next time
             return
+        self._write(self._path(key), text)
+
+    def _write(self, path: Path, text: str) -> None:
         if self._writer is None:  # file creation is slow on some disks: write while scoring goes on
             self._writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s5eval-cache")
-        self._pending.append(self._writer.submit(write_text_atomic, self._path(key), text, False))
+        self._pending.append(self._writer.submit(write_text_atomic, path, text, False))
 
     def flush(self) -> None:
         """Wait until every record given to :meth:`put` is on disk (one that cannot be written is recomputed later)."""

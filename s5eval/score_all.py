@@ -31,7 +31,7 @@ from typing import Callable, Iterator, Sequence
 import yaml
 
 from .atomic import write_json_atomic
-from .cache import RecordCache
+from .cache import RecordCache, reference_key
 from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions, score_mixture
 from .findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
 from .io.refset import load_reference_set
@@ -115,9 +115,11 @@ def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
 class CachedScorer:
     """Serves records from the cache, sends only the missing mixtures to ``backend``, stores what it gets.
 
-    ``reference_facts`` (mixture name → :class:`ReferenceFacts`), shared by the
-    submissions of one run, lets a mixture scored for an earlier submission
-    skip reading its mixture file and the targets no estimate needs.
+    The reference figures of a mixture (:class:`ReferenceFacts`) computed for
+    one submission are kept, in ``reference_facts`` (shared by the submissions
+    of a run) and in the cache (for later runs), under the content key of the
+    mixture and its targets: a later submission's job then reads neither the
+    mixture nor the targets that no estimate needs.
     """
 
     cache: RecordCache
@@ -129,25 +131,34 @@ class CachedScorer:
     def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
         keys = self.cache.keys(jobs, options, threads=workers)
         cached = [self.cache.get(k) for k in keys]
-        missing = [self._with_known_reference(job) for job, rec in zip(jobs, cached) if rec is None]
+        todo = [(job, reference_key(job, self.cache.digests)) for job, rec in zip(jobs, cached) if rec is None]
+        missing = [self._with_known_reference(job, ref_key) for job, ref_key in todo]
+        ref_keys = iter([ref_key for _, ref_key in todo])
         with closing(self.backend(missing, options, workers)) as fresh:
             for key, record in zip(keys, cached):
                 if record is None:
                     record = next(fresh)
                     self.cache.put(key, record)
-                    if record.reference is not None:
-                        self.reference_facts[record.soundscape] = record.reference
+                    self._remember(next(ref_keys), record)
                     self.computed += 1
                 else:
                     self.reused += 1
                 yield record
         self.cache.save()
 
-    def _with_known_reference(self, job: MixtureJob) -> MixtureJob:
-        facts = self.reference_facts.get(job.name)
-        if facts is None or facts.target_paths != tuple(t.path for t in job.targets):
-            return job
-        return replace(job, reference=facts)
+    def _with_known_reference(self, job: MixtureJob, ref_key: str) -> MixtureJob:
+        facts = self.reference_facts.get(ref_key)
+        if facts is None:
+            facts = self.cache.get_reference(ref_key, job)
+            if facts is None:
+                return job
+            self.reference_facts[ref_key] = facts
+        return replace(job, reference=replace(facts, target_paths=tuple(t.path for t in job.targets)))
+
+    def _remember(self, ref_key: str, record: MixtureRecord) -> None:
+        if record.reference is not None and ref_key not in self.reference_facts:
+            self.reference_facts[ref_key] = record.reference
+            self.cache.put_reference(ref_key, record.reference)
 
 
 # --- outputs of one submission ----------------------------------------------------------------------------
@@ -300,7 +311,7 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
     backend, close = (dask_scorer(scheduler) if scheduler else (iter_scores, lambda: None))
     outcomes: list[SubmissionOutcome] = []
     seen: set[str] = set()
-    reference_facts: dict[str, ReferenceFacts] = {}  # the reference set is the same for every submission
+    reference_facts: dict[str, ReferenceFacts] = {}  # by content key: the same for every submission
     try:
         for index, path in enumerate(paths):
             label = label_for(path)

@@ -16,6 +16,7 @@ from s5eval.engine import score_mixture
 from s5eval.leaderboard.inputs import load_inputs
 from s5eval.outputs import write_outputs
 from s5eval.score import ScoreConfig, iter_scores, run_score
+from s5eval.cache import RecordCache, reference_key
 from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all, team_of
 from s5fixtures import make_case
 
@@ -306,3 +307,31 @@ def test_known_reference_figures_give_the_same_record_without_reading_the_mixtur
                               ScoreOptions(selection="paper"))
         for f in fields(first):
             assert getattr(again, f.name) == getattr(first, f.name), (job.name, f.name)
+
+
+def test_reference_figures_are_kept_for_later_runs(case, monkeypatch, tmp_path):
+    """A submission added after a run reuses the reference figures stored by that run."""
+    ref, subs, out = case
+    later = tmp_path / "later"
+    later.mkdir()
+    for name in ("Alpha_Lab_task4_2", "Beta_Uni_task4_1", "Gamma_X_task4_1"):
+        shutil.move(str(subs / name), str(later / name))
+    score_all(subs, ref, out, CONFIG)  # Alpha_Lab_task4_1 alone: computes and stores the figures
+    stored = list((out / ".s5eval-cache" / "references").rglob("*.json"))
+    assert len(stored) == len(MIXTURES)
+    shutil.move(str(later / "Beta_Uni_task4_1"), str(subs / "Beta_Uni_task4_1"))
+    spy = JobSpy()
+    monkeypatch.setattr(score_all_module, "iter_scores", spy)
+    outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
+    assert outcomes["Beta_Uni_task4_1"].computed == spy.scored > 0
+    assert len(spy.with_reference) == spy.scored  # every mixture scored came with stored figures
+    alone = run_score(subs / "Beta_Uni_task4_1", ref, CONFIG)
+    assert json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())["summary"] == alone.results["summary"]
+    from s5eval.engine import jobs_for
+    from s5eval.score import prepare
+    cache = RecordCache(out / ".s5eval-cache")
+    job = jobs_for(*prepare(subs / "Beta_Uni_task4_1", ref, CONFIG))[0]
+    key = reference_key(job, cache.digests)
+    assert cache.get_reference(key, job).target_energies  # stored, and read back for this job
+    cache._path(key, "references").write_text("{not json")  # a damaged entry is ignored (computed again)
+    assert cache.get_reference(key, job) is None
