@@ -62,13 +62,9 @@ class FileDigests:
 
     def digest(self, path: str | Path) -> str:
         """Hex BLAKE2b-256 of the file's bytes."""
-        key = os.path.abspath(path)
-        st = os.stat(key)
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
-        with self._lock:
-            known = self._known.get(key)
-            if known is not None and known[:3] == stamp:
-                return known[3]
+        key, stamp, known = self._lookup(path)
+        if known is not None:
+            return known
         with open(key, "rb") as handle:
             digest = hashlib.file_digest(handle, _blake2b_256).hexdigest()
         with self._lock:
@@ -76,6 +72,15 @@ class FileDigests:
             self._dirty = True
             self.hashed += 1
         return digest
+
+    def _lookup(self, path: str | Path) -> tuple[str, list, str | None]:
+        """(index key, stamp, remembered digest or None when the file is new or changed)."""
+        key = os.path.abspath(path)
+        st = os.stat(key)
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        with self._lock:
+            known = self._known.get(key)
+        return key, stamp, (known[3] if known is not None and known[:3] == stamp else None)
 
     def forget_under(self, folder: str | Path) -> None:
         """Drop remembered digests below ``folder`` (e.g. a temporary extraction of a zip)."""
@@ -96,7 +101,7 @@ class FileDigests:
 
     def digest_all(self, paths: Iterable[str | Path], threads: int) -> None:
         """Hash every file not known yet, ``threads`` at a time (later :meth:`digest` calls are lookups)."""
-        todo = sorted({str(p) for p in paths})
+        todo = [path for path in sorted({str(p) for p in paths}) if self._lookup(path)[2] is None]
         if threads <= 1 or len(todo) < 2:
             for path in todo:
                 self.digest(path)
