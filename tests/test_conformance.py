@@ -86,3 +86,25 @@ def test_other_wav_formats_score_identically(tmp_path, subtype):
         assert (record.capi_sdri_official, record.capi_sdri_paper, record.ca_sdri_2025) == \
             (same.capi_sdri_official, same.capi_sdri_paper, same.ca_sdri_2025)
         assert record.pairing == same.pairing
+
+
+def test_reference_files_in_other_formats_score_identically(tmp_path):
+    """FLOAT mixtures and PCM_24 targets holding the same values give the very same values as the PCM16 set."""
+    import shutil
+
+    import soundfile as sf
+
+    ref = tmp_path / "ref"
+    shutil.copytree(DATA / "ref", ref)
+    for path in sorted((ref / "soundscape").glob("*.wav")):
+        samples, rate = sf.read(path, dtype="float32")
+        sf.write(path, samples, rate, subtype="FLOAT")
+    for path in sorted((ref / "oracle_target").glob("*.wav"))[::3]:
+        samples, rate = sf.read(path, dtype="float32")
+        sf.write(path, samples, rate, subtype="PCM_24")
+    config = ScoreConfig(selection="paper", workers=1, n_resamples=0)
+    pcm16 = {r.soundscape: r for r in run_score(DATA / "sub", DATA / "ref", config).records}
+    for record in run_score(DATA / "sub", ref, config).records:
+        same = pcm16[record.soundscape]
+        assert (record.capi_sdri_official, record.capi_sdri_paper, record.ca_sdri_2025, record.pairing) == \
+            (same.capi_sdri_official, same.capi_sdri_paper, same.ca_sdri_2025, same.pairing)
