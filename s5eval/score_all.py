@@ -22,20 +22,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
-
-import yaml
 
 from .atomic import write_json_atomic
 from .cache import RecordCache, reference_key
 from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions, score_mixture
 from .findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
 from .io.refset import load_reference_set
-from .io.submission import DEV_RESULTS, EVAL_RESULTS, Submission
+from .io.package import dev_summary, meta_facts, read_dev_results, read_eval_results, read_meta, team_of
+from .io.submission import Submission
 from .labels import resolve_label_set
 from .outputs import OUTPUT_FILES, write_outputs
 from .score import ScoreConfig, ScoreRun, iter_scores, run_score
@@ -50,15 +48,9 @@ COMPLETE = "complete.json"
 FAILED = "failed.json"
 PACKAGE_INFO = "submission.json"
 INDEX = "score_all.json"
-_TEAM_SUFFIX = re.compile(r"_(\d+)$")
 DASK_CONNECT_TIMEOUT = "20s"
 
 Scorer = Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]]
-
-
-def team_of(label: str) -> str:
-    """The team of a submission label: the label without a trailing ``_<N>``."""
-    return _TEAM_SUFFIX.sub("", label)
 
 
 def discover_submissions(subs_dir: str | Path) -> list[Path]:
@@ -182,45 +174,45 @@ def read_complete(folder: str | Path) -> dict | None:
     return None
 
 
-def _safe_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def package_info(submission: Submission, label: str, meta: object = None, meta_source: str | None = None) -> dict:
+    """Facts a leaderboard shows that are not scores: names, team, nparams, development-set figures.
 
-
-def _safe_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-
-
-def package_info(submission: Submission, label: str) -> dict:
-    """Facts a leaderboard shows that are not scores: names, nparams, development-set results."""
+    ``meta``: a parsed meta YAML for this label (from ``score-all --meta``);
+    otherwise the package's own meta YAML, when it holds one. The development
+    figures (``dev_results``: ``capi_sdri`` in dB, accuracies in %, and their
+    ``source``) come from ``dev_set_test_results.json`` and, when the package
+    has none, from the meta YAML's ``results.development_dataset``; the
+    per-soundscape ``details`` and the ``config`` are not kept.
+    """
     info: dict = {"label": label, "team": team_of(label), "kind": submission.kind, "name": None,
-                  "abbreviation": None, "technical_report": None, "nparams": None, "dev_results": None}
-    eval_results = _safe_json(submission.root / EVAL_RESULTS)
-    if isinstance(eval_results, dict) and isinstance(eval_results.get("nparams"), (int, float)):
-        info["nparams"] = int(eval_results["nparams"])
-    metas = sorted(submission.root.glob("*.meta.yaml"))
-    if metas:
-        meta = _safe_yaml(metas[0])
-        sub = meta.get("submission") if isinstance(meta.get("submission"), dict) else {}
-        for key in ("name", "abbreviation"):
-            if isinstance(sub.get(key), str):
-                info[key] = sub[key]
-        for key in ("technical_report", "report"):
-            if isinstance(sub.get(key), str):
-                info["technical_report"] = sub[key]
-        system = meta.get("system") if isinstance(meta.get("system"), dict) else {}
-        complexity = system.get("complexity") if isinstance(system.get("complexity"), dict) else {}
-        if info["nparams"] is None and isinstance(complexity.get("total_parameters"), (int, float)):
-            info["nparams"] = int(complexity["total_parameters"])
-    dev = _safe_json(submission.root / DEV_RESULTS)
-    if isinstance(dev, dict):
-        info["dev_results"] = dev
+                  "abbreviation": None, "technical_report": None, "nparams": None, "dev_results": None,
+                  "meta_source": None}
+    if submission.eval_results is not None:
+        eval_results, _ = read_eval_results(submission.eval_results)
+        nparams = eval_results.get("nparams") if isinstance(eval_results, dict) else None
+        if isinstance(nparams, int) and not isinstance(nparams, bool) and nparams >= 0:
+            info["nparams"] = nparams
+    if meta is None and submission.meta_yaml is not None:
+        meta, _ = read_meta(submission.meta_yaml)
+        meta_source = str(submission.meta_yaml)
+    facts = meta_facts(meta) if isinstance(meta, dict) else None
+    if facts is not None:
+        info.update(name=facts.name, abbreviation=facts.abbreviation, technical_report=facts.technical_report,
+                    meta_source=meta_source)
+        if info["nparams"] is None:
+            info["nparams"] = facts.total_parameters
+    dev = None
+    if submission.dev_results is not None:
+        document, _ = read_dev_results(submission.dev_results)
+        figures = dev_summary(document)
+        if any(v is not None for v in figures.values()):
+            dev = {**figures, "source": "dev_set_test_results.json"}
+            nparams = document.get("nparams")
+            if info["nparams"] is None and isinstance(nparams, int) and not isinstance(nparams, bool):
+                info["nparams"] = nparams
+    if dev is None and facts is not None and any(v is not None for v in facts.dev.values()):
+        dev = {**facts.dev, "source": "meta results.development_dataset"}
+    info["dev_results"] = dev
     return info
 
 

@@ -13,7 +13,7 @@ from s5eval.io.filenames import FilenameError, parse_source_filename, parse_sour
 from s5eval.labels import DCASE_CLASSES, SILENCE
 from s5eval.validate import ValidateOptions
 from s5eval.validate.context import Context, EstimateFile
-from s5eval.validate.loaders import parse_json_text, parse_yaml_text
+from s5eval.io.loaders import parse_json_text, parse_yaml_text
 from s5eval.validate.meta import check_meta, check_nparams
 from s5eval.validate.names import check_names
 from s5eval.validate.results_json import check_against_files, check_eval_results

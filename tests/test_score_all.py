@@ -17,7 +17,8 @@ from s5eval.leaderboard.inputs import load_inputs
 from s5eval.outputs import write_outputs
 from s5eval.score import ScoreConfig, iter_scores, run_score
 from s5eval.cache import RecordCache, reference_key
-from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all, team_of
+from s5eval.io.package import team_of
+from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all
 from s5fixtures import make_case
 
 MIXTURES = {f"mix_{i:02d}": labels for i, labels in enumerate(
@@ -63,7 +64,8 @@ class Counting:
 
 
 def test_team_of():
-    assert team_of("Alpha_Lab_task4_2") == "Alpha_Lab_task4"
+    assert team_of("Alpha_Lab_task4_2") == "Alpha_Lab"
+    assert team_of("Alpha_Lab_task4_2_out") == "Alpha_Lab"
     assert team_of("plain") == "plain"
 
 

@@ -4,10 +4,14 @@ Accepted layouts (see DESIGN §1):
 
 * ``REF/soundscape/<mix>.wav`` + ``REF/oracle_target/<mix>_<i>_<Label>.wav``
   (+ optional ``REF/subsets.csv``)
-* a DCASE dataset root: ``dev_set/synthesized/test/...`` or
-  ``eval_set/synthesized/eval/...`` below ``REF``.
+* a DCASE dataset root or one of its folders: 2026 ``dev_set/synthesized/test/...``
+  and ``eval_set/synthesized/eval/...``; 2025 ``dev_set/test/...`` and
+  ``eval_set/...``.
 
-A mixture with no target file is a zero-target mixture.
+A mixture with no target file is a zero-target mixture. An evaluation set as
+participants get it has ``soundscape/`` only: :func:`load_reference_set` with
+``require_targets=False`` accepts it (``ReferenceSet.has_targets`` is False),
+for the checks that need only the mixtures.
 """
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ _DCASE_SUBDIRS = (
     Path("synthesized/eval"),
     Path("dev_set/synthesized/test"),
     Path("eval_set/synthesized/eval"),
+    Path("test"),                      # 2025 dev_set/
+    Path("dev_set/test"),              # 2025 dataset root
+    Path("eval_set"),                  # 2025 dataset root (eval_set/soundscape)
 )
 
 
@@ -64,6 +71,7 @@ class ReferenceSet:
     root: Path
     mixtures: dict[str, RefMixture]
     subsets_csv: Path | None
+    has_targets: bool = True  # False for an evaluation set without oracle_target/
 
     def __len__(self) -> int:
         return len(self.mixtures)
@@ -93,7 +101,7 @@ def find_reference_root(path: str | Path) -> Path:
         raise ReferenceSetError([
             error("E_REF_LAYOUT", str(root),
                   f"no '{SOUNDSCAPE_DIR}/' folder found here or in a DCASE dataset layout "
-                  "(dev_set/synthesized/test, eval_set/synthesized/eval)")
+                  "(dev_set/synthesized/test, eval_set/synthesized/eval, eval_set/soundscape)")
         ])
     if len(found) > 1:
         listing = ", ".join(str(p) for p in found)
@@ -103,10 +111,12 @@ def find_reference_root(path: str | Path) -> Path:
     return found[0].resolve() if found[0] != root else root
 
 
-def load_reference_set(path: str | Path, labels: tuple[str, ...]) -> ReferenceSet:
+def load_reference_set(path: str | Path, labels: tuple[str, ...], require_targets: bool = True) -> ReferenceSet:
     """Discover the mixtures and targets of a reference set.
 
-    Raises :class:`ReferenceSetError` (exit code 3) on any problem.
+    ``require_targets``: a set without ``oracle_target/`` is an error (what
+    scoring needs); with False it is read as an evaluation set without
+    references. Raises :class:`ReferenceSetError` (exit code 3) on any problem.
     """
     root = find_reference_root(path)
     soundscape_dir = root / SOUNDSCAPE_DIR
@@ -118,9 +128,13 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...]) -> ReferenceSe
     if not mixtures:
         raise ReferenceSetError([error("E_REF_EMPTY", str(soundscape_dir), "the reference set holds no soundscape WAV")])
     if not target_dir.is_dir():
+        if not require_targets:
+            return ReferenceSet(root, mixtures, None, has_targets=False)
         raise ReferenceSetError([
-            error("E_REF_NO_TARGETS", str(target_dir),
-                  f"the reference set has no '{TARGET_DIR}/' folder, so nothing can be scored")
+            error("E_REF_NO_TARGETS", str(root),
+                  f"this set has no references ('{TARGET_DIR}/' is missing): it is an evaluation set as "
+                  "participants get it, which can be used to validate a submission (s5eval validate --ref) "
+                  "but not to score one; scoring needs the set with its oracle targets")
         ])
     known_labels = tuple(labels)
     for wav in wav_files(target_dir):

@@ -5,7 +5,6 @@ names become findings, never exceptions.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection
@@ -13,12 +12,8 @@ from typing import Collection
 from ..findings import Finding, S5InputError, error
 from ..labels import SILENCE
 from .filenames import FilenameError, parse_source_filename
+from .package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, find_meta, package_label
 from .refset import SourceFile, wav_files
-
-ESTIMATE_DIR = "eval_out"
-EVAL_RESULTS = "eval_results.json"
-DEV_RESULTS = "dev_set_test_results.json"
-PACKAGE_NAME = re.compile(r"^(?P<author>[A-Za-z][A-Za-z0-9-]*)_(?P<affiliation>[A-Za-z0-9][A-Za-z0-9-]*)_task4_(?P<number>[1-4])$")
 
 
 @dataclass
@@ -28,7 +23,7 @@ class Submission:
     root: Path
     kind: str  # "package" or "bare"
     estimate_dir: Path
-    label: str
+    label: str  # the package folder's name without a trailing "_out" (the 2025 form)
     estimates: dict[str, list[SourceFile]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     source: str | None = None  # what the user named, e.g. the .zip a folder was extracted from
@@ -39,9 +34,14 @@ class Submission:
         return path if self.kind == "package" and path.is_file() else None
 
     @property
+    def dev_results(self) -> Path | None:
+        path = self.root / DEV_RESULTS
+        return path if self.kind == "package" and path.is_file() else None
+
+    @property
     def meta_yaml(self) -> Path | None:
-        path = self.root / f"{self.label}.meta.yaml"
-        return path if path.is_file() else None
+        """The package's meta YAML, when it holds one (see :func:`s5eval.io.package.find_meta`)."""
+        return find_meta(self.root, self.label) if self.kind == "package" else None
 
     def n_files(self) -> int:
         return sum(len(v) for v in self.estimates.values())
@@ -56,7 +56,7 @@ def open_submission(path: str | Path) -> Submission:
         raise S5InputError([error("E_SUB_NOT_FOLDER", str(root),
                                   "the submission must be a folder (or a .zip of one)")])
     if (root / ESTIMATE_DIR).is_dir():
-        return Submission(root, "package", root / ESTIMATE_DIR, root.name)
+        return Submission(root, "package", root / ESTIMATE_DIR, package_label(root.name))
     return Submission(root, "bare", root, root.name)
 
 

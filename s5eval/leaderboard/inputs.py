@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..findings import S5InputError, error
-from ..score_all import COMPLETE, FAILED, INDEX, PACKAGE_INFO, CACHE_DIR, package_info, read_complete, team_of
+from ..io.package import DEV_METRIC, LABEL_METRIC, dev_summary, team_of
+from ..score_all import COMPLETE, FAILED, INDEX, PACKAGE_INFO, CACHE_DIR, package_info, read_complete
 
 
 @dataclass
@@ -173,10 +174,17 @@ _DEV_KEYS = {
 
 
 def dev_figures(dev: dict | None) -> dict[str, float | None]:
-    """CAPI-SDRi and accuracies from a ``dev_set_test_results.json`` (an s5eval results.json or a flat dict)."""
+    """CAPI-SDRi and accuracies of a system's development-set figures.
+
+    ``dev`` is what ``submission.json`` keeps (``capi_sdri``, ``accuracy_mix``,
+    ``accuracy_src``), an official ``dev_set_test_results.json``, an s5eval
+    ``results.json`` or a flat dict.
+    """
     out: dict[str, float | None] = {key: None for key in _DEV_KEYS}
     if not isinstance(dev, dict):
         return out
+    if DEV_METRIC in dev or LABEL_METRIC in dev:
+        return dev_summary(dev)
     flat = dev.get("summary") if isinstance(dev.get("summary"), dict) else dev
     normalised = {_NORMALISE.sub("", str(k).lower()): v for k, v in flat.items()}
     for key, names in _DEV_KEYS.items():

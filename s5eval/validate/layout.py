@@ -1,4 +1,4 @@
-"""Package layout: the package name, the files it must hold, and nothing stray.
+"""Package layout: the package name, the files it must hold (by package form), and nothing stray.
 
 Also lists the estimate WAVs (``ctx.estimates``) that the later checks read.
 """
@@ -8,10 +8,8 @@ import os
 from pathlib import Path
 
 from ..findings import Finding, error, warning
-from ..io.submission import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, PACKAGE_NAME
+from ..io.package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, OUT_SUFFIX, is_package_name
 from .context import Context, EstimateFile
-
-META_SUFFIX = ".meta.yaml"
 _JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".ipynb_checkpoints"}
 _ALLOWED_EXTRA = (".pdf", ".md", ".txt")  # technical report, README
 
@@ -56,36 +54,57 @@ def _is_package_file(name: str, label: str) -> bool:
     return name in (EVAL_RESULTS, DEV_RESULTS) or name.endswith(META_SUFFIX)
 
 
+def package_form(ctx: Context) -> str:
+    """``"2025"`` when every parsed estimate uses the 2025 form ``<mix>_<Label>.wav``, else ``"2026"``.
+
+    With no parsed estimate, a folder named ``..._out`` without ``eval_results.json`` is a 2025 package.
+    """
+    forms = {est.name.form for est in ctx.named_estimates}
+    if forms:
+        return "2025" if forms == {"2025"} else "2026"
+    if ctx.root.name.endswith(OUT_SUFFIX) and not (ctx.root / EVAL_RESULTS).is_file():
+        return "2025"
+    return "2026"
+
+
 def check_package(ctx: Context) -> list[Finding]:
-    """Name and top-level files of a DCASE package (or a warning for a bare folder)."""
+    """Name and top-level files of a DCASE audio package (or a warning for a bare folder).
+
+    A 2026 package needs ``eval_results.json`` (and should hold
+    ``dev_set_test_results.json``); a 2025 package needs no JSON. The meta YAML
+    is optional: officially it travels in the separate submission package.
+    """
     root_shown = ctx.shown(ctx.root)
     if ctx.kind != "package":
         return [warning("W_NOT_A_PACKAGE", root_shown,
                         f"is a bare folder of WAVs; a DCASE upload is a folder <Author>_<Affil>_task4_<N> holding "
-                        f"{ESTIMATE_DIR}/, {EVAL_RESULTS} and <label>{META_SUFFIX}")]
+                        f"{ESTIMATE_DIR}/, {EVAL_RESULTS} and {DEV_RESULTS}")]
     findings: list[Finding] = []
-    if not PACKAGE_NAME.match(ctx.label):
+    folder_name = ctx.root.name
+    if not is_package_name(folder_name):
         findings.append(error("E_PACKAGE_NAME", root_shown,
-                              f"the package name '{ctx.label}' is not <Author>_<Affil>_task4_<N> "
-                              "(letters, digits and '-' in each part, N from 1 to 4), e.g. Smith_ACME_task4_1"))
-    if not (ctx.root / EVAL_RESULTS).is_file():
+                              f"the package name '{folder_name}' is not <Author>_<Affil>_task4_<N> "
+                              "(letters, digits and '-' in each part, N from 1 to 4, optionally followed by _out), "
+                              "e.g. Smith_ACME_task4_1"))
+    form = package_form(ctx)
+    if form == "2026" and not (ctx.root / EVAL_RESULTS).is_file():
         findings.append(error("E_MISSING_EVAL_RESULTS", ctx.shown(ctx.root / EVAL_RESULTS),
-                              f"the package has no {EVAL_RESULTS}"))
-    meta_name = ctx.label + META_SUFFIX
-    metas = []
+                              f"the package has no {EVAL_RESULTS}, which the official generate_waveform.py writes "
+                              "beside eval_out/ (estimates named <mix>_<i>_<Label>.wav make it a 2026 package)"))
+    if form == "2026" and not (ctx.root / DEV_RESULTS).is_file():
+        findings.append(warning("W_MISSING_DEV_RESULTS", ctx.shown(ctx.root / DEV_RESULTS),
+                                f"the package has no {DEV_RESULTS}; its development-set figures cannot be shown"))
+    meta_names = {ctx.label + META_SUFFIX, folder_name + META_SUFFIX}
     for entry in sorted(os.scandir(ctx.root), key=lambda e: e.name):
         name = entry.name
         shown = ctx.shown(Path(entry.path))
-        if name in (ESTIMATE_DIR, EVAL_RESULTS, DEV_RESULTS, meta_name):
+        if name in (ESTIMATE_DIR, EVAL_RESULTS, DEV_RESULTS) or name in meta_names:
             continue
         if is_junk(name):
             findings.append(warning("W_JUNK_FILE", shown, "is an operating-system file; it is ignored"))
         elif name.endswith(META_SUFFIX):
-            metas.append(name)
             findings.append(error("E_META_FILENAME", shown,
-                                  f"the meta file must be named after the package: {meta_name}"))
+                                  f"the meta file must be named after the package: {ctx.label}{META_SUFFIX}"))
         elif not name.lower().endswith(_ALLOWED_EXTRA):
             findings.append(warning("W_STRAY_FILE", shown, "is not part of the package layout; it is ignored"))
-    if not (ctx.root / meta_name).is_file() and not metas:
-        findings.append(error("E_MISSING_META", ctx.shown(ctx.root / meta_name), f"the package has no {meta_name}"))
     return findings

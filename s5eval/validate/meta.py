@@ -5,9 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import Finding, error, warning
+from ..io.package import find_meta, read_meta
 from .context import Context
-from .layout import META_SUFFIX
-from .loaders import load_yaml_file
 from .schemas import describe, schema_errors
 
 _CORRESPONDING_KEYWORDS = {"contains", "minContains", "maxContains"}
@@ -35,12 +34,8 @@ def _message(code: str, err, data: Any) -> str:
 
 
 def meta_path(ctx: Context) -> Path | None:
-    """``<label>.meta.yaml``, else the only ``*.meta.yaml`` of the package (misnamed, reported by the layout check)."""
-    exact = ctx.root / f"{ctx.label}{META_SUFFIX}"
-    if exact.is_file():
-        return exact
-    others = sorted(p for p in ctx.root.glob(f"*{META_SUFFIX}") if p.is_file())
-    return others[0] if len(others) == 1 else None
+    """The package's meta YAML (a misnamed one too: the layout check reports its name)."""
+    return find_meta(ctx.root, ctx.label)
 
 
 def _get(data: Any, *keys: str) -> Any:
@@ -52,12 +47,19 @@ def _get(data: Any, *keys: str) -> Any:
 
 
 def check_meta(ctx: Context) -> tuple[Any, list[Finding]]:
-    """Load the meta YAML safely, check its schema and that its label is the package name."""
+    """Load the package's meta YAML (optional) safely, check its schema and that its label is the package name."""
     path = meta_path(ctx)
     if path is None:
-        return None, []  # reported by the layout check
-    where = ctx.shown(path)
-    data, findings = load_yaml_file(path, where)
+        return None, []  # optional in an audio package; a misnamed one is reported by the layout check
+    return check_meta_file(path, ctx.shown(path), ctx.label)
+
+
+def check_meta_file(path: Path, where: str, expected_label: str) -> tuple[Any, list[Finding]]:
+    """Load a meta YAML safely and check it: schema, one corresponding author, label equal to ``expected_label``.
+
+    ``where`` is how findings name the file. Returns ``(data or None, findings)``.
+    """
+    data, findings = read_meta(path, where)
     if findings:
         return None, findings
     try:
@@ -66,11 +68,11 @@ def check_meta(ctx: Context) -> tuple[Any, list[Finding]]:
     except ValueError as exc:
         return None, [error("E_YAML_SYNTAX", where, str(exc))]
     label = _get(data, "submission", "label")
-    if label == ctx.label:  # a bad package name is reported once, as E_PACKAGE_NAME
+    if label == expected_label:  # a bad package name is reported once, as E_PACKAGE_NAME
         findings = [f for f in findings if not f.message.startswith("$.submission.label: ")]
-    if isinstance(label, str) and label != ctx.label:
+    if isinstance(label, str) and label != expected_label:
         findings.append(error("E_META_LABEL", where,
-                              f"$.submission.label is '{label}' but the package is named '{ctx.label}'"))
+                              f"$.submission.label is '{label}' but the package is named '{expected_label}'"))
     return data, findings
 
 

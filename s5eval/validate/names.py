@@ -26,7 +26,7 @@ def parse_names(ctx: Context) -> list[Finding]:
 
 
 def check_duplicates(ctx: Context) -> list[Finding]:
-    """Two files for one output slot, names equal up to case, the two forms mixed."""
+    """Two files for one output index (a warning), names equal up to case, the two forms mixed."""
     findings: list[Finding] = []
     by_folded: dict[str, str] = {}
     for est in ctx.estimates:
@@ -46,9 +46,9 @@ def check_duplicates(ctx: Context) -> list[Finding]:
             continue
         key = (name.soundscape, name.index)
         if key in slots:
-            findings.append(error("E_DUPLICATE_OUTPUT", est.shown,
-                                  f"uses output slot {name.index} of soundscape '{name.soundscape}', "
-                                  f"already used by '{slots[key]}'"))
+            findings.append(warning("W_SHARED_OUTPUT_INDEX", est.shown,
+                                    f"uses output index {name.index} of soundscape '{name.soundscape}', "
+                                    f"as '{slots[key]}' does; both are scored, as the official scorer scores them"))
         else:
             slots[key] = est.path.name
     if len(forms) > 1:

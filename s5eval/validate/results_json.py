@@ -7,7 +7,7 @@ from typing import Any
 from ..findings import Finding, error, warning
 from ..io.submission import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS
 from .context import Context
-from .loaders import load_json_file
+from ..io.loaders import load_json_file
 from .schemas import describe, schema_errors
 
 _MAX_LISTED = 5
