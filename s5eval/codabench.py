@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .atomic import write_atomic, write_json_atomic
 from .findings import EXIT_INVALID, Finding, S5InputError, error
+from .report import print_package_findings
 from .outputs import flat_scores
 from .score import ScoreConfig, run_score
 
@@ -44,8 +45,17 @@ def _fmt(value, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def results_html(results: dict) -> str:
-    """A page with the figures of every subset (with 95 % intervals) and per class."""
+def _findings_list(findings: list[Finding]) -> str:
+    return "".join(f"<li class={'e' if f.is_error else 'w'}><b>{html.escape(f.code)}</b> "
+                   f"{html.escape(f.file)}: {html.escape(f.message)}</li>" for f in findings)
+
+
+def results_html(results: dict, package_findings: list[Finding] | None = None) -> str:
+    """A page with the figures of every subset (with 95 % intervals) and per class.
+
+    ``package_findings``: what ``validate`` says about the package around the
+    estimates; listed, since they did not stop the scoring.
+    """
     head = "".join(f"<th>{html.escape(name)}</th>" for _, name, _ in _ROW_KEYS)
     rows = []
     for subset, fig in results["subsets"].items():
@@ -63,19 +73,20 @@ def results_html(results: dict) -> str:
         f"<td>{c['fp']}</td><td>{c['fn']}</td><td>{_fmt(c.get('f1'), 1)}</td><td>{_fmt(c.get('tp_sdri'), 3)}</td></tr>"
         for label, c in results.get("per_class", {}).items())
     label = results.get("provenance", {}).get("submission_label", "")
+    notes = ("<h2>Package findings (scored anyway; they do not change the figures)</h2>"
+             f"<ul>{_findings_list(package_findings)}</ul>") if package_findings else ""
     return (f"<!DOCTYPE html><html><head><meta charset=utf-8><title>s5eval results</title><style>{_STYLE}</style>"
             f"</head><body><h1>Results: {html.escape(str(label))}</h1>"
             f"<table><tr><th class=t>subset</th><th>mixtures</th>{head}</tr>{''.join(rows)}</table>"
             "<h2>Per class</h2><table><tr><th class=t>class</th><th>refs</th><th>estimates</th><th>TP</th><th>FP</th>"
-            f"<th>FN</th><th>F1 (%)</th><th>TP SDRi (dB)</th></tr>{classes}</table></body></html>")
+            f"<th>FN</th><th>F1 (%)</th><th>TP SDRi (dB)</th></tr>{classes}</table>{notes}</body></html>")
 
 
 def findings_html(findings: list[Finding], exit_code: int) -> str:
     """A page listing why the submission could not be scored."""
-    items = "".join(f"<li class={'e' if f.is_error else 'w'}><b>{html.escape(f.code)}</b> "
-                    f"{html.escape(f.file)}: {html.escape(f.message)}</li>" for f in findings)
     return (f"<!DOCTYPE html><html><head><meta charset=utf-8><title>s5eval: not scored</title><style>{_STYLE}</style>"
-            f"</head><body><h1>The submission could not be scored (exit code {exit_code})</h1><ul>{items}</ul>"
+            f"</head><body><h1>The submission could not be scored (exit code {exit_code})</h1>"
+            f"<ul>{_findings_list(findings)}</ul>"
             "</body></html>")
 
 
@@ -89,7 +100,8 @@ def run_codabench(input_dir: str | Path, output_dir: str | Path, config: ScoreCo
         with _opened(submission_in(inp / "res")) as root:
             run = run_score(root, inp / "ref", config or ScoreConfig())
         scores = flat_scores(run.results)
-        write_atomic(out / DETAILS, lambda h: h.write(results_html(run.results)))
+        print_package_findings(run.findings + run.package_findings)  # to the scoring log
+        write_atomic(out / DETAILS, lambda h: h.write(results_html(run.results, run.findings + run.package_findings)))
         write_json_atomic(out / SCORES, scores)
         return 0
     except S5InputError as exc:

@@ -54,6 +54,18 @@ def results_table(results: dict, headline: str = "capi_sdri", title: str | None 
     return table
 
 
+def print_package_findings(findings: Iterable[Finding], console: Console | None = None) -> None:
+    """Findings about the package around the estimates, which scoring reports without refusing."""
+    findings = list(findings)
+    if not findings:
+        return
+    console = console or stderr
+    n_errors = sum(f.is_error for f in findings)
+    console.print(f"package: {n_errors} error(s), {len(findings) - n_errors} warning(s) that do not change the "
+                  "scores (s5eval validate refuses a package with errors before upload):")
+    print_findings(findings, console)
+
+
 def print_findings(findings: Iterable[Finding], console: Console | None = None, per_code: int = 10) -> None:
     """One line per finding, errors first; at most ``per_code`` lines per code, then a count."""
     console = console or stderr

@@ -26,6 +26,7 @@ from .io.submission import Submission, find_estimates, open_submission
 from .labels import resolve_label_set
 from .subsets import load_extra_subsets, memberships
 from .validate import ValidateOptions, context_for, file_checks
+from .validate.context import Context
 
 METRICS = ("capi-sdri", "ca-sdri", "casa-sdr")
 METRIC_KEYS = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}
@@ -60,6 +61,7 @@ class ScoreRun:
     results: dict
     findings: list[Finding] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    package_findings: list[Finding] = field(default_factory=list)  # about the package around the estimates
 
     @property
     def headline_key(self) -> str:
@@ -155,8 +157,8 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
 
 
 def check_files(submission: Submission, reference: ReferenceSet, config: ScoreConfig,
-                shown_root: str) -> tuple[list[Finding], list[str]]:
-    """Validate the estimate files (headers only); return the findings and the files with errors.
+                shown_root: str) -> tuple[list[Finding], list[str], Context]:
+    """Validate the estimate files (headers only); return the findings, the files with errors and the check context.
 
     Reference-set problems found on the way raise :class:`ReferenceSetError`.
     """
@@ -170,7 +172,18 @@ def check_files(submission: Submission, reference: ReferenceSet, config: ScoreCo
         raise ReferenceSetError(ref_problems)
     bad = {f.file for f in findings if f.is_error}
     bad_files = [str(e.path) for e in ctx.estimates if e.shown in bad]
-    return findings, bad_files
+    return findings, bad_files, ctx
+
+
+def package_findings(ctx: Context) -> list[Finding]:
+    """What ``validate`` says about the package around the estimates (name, JSON files, meta YAML).
+
+    These do not bear on the numbers, so scoring reports them without refusing.
+    """
+    if ctx.kind != "package":
+        return []
+    from .validate.runner import metadata_checks  # jsonschema and yaml: only for packages
+    return metadata_checks(ctx)
 
 
 def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
@@ -182,7 +195,7 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     workers = config.workers or default_workers()
     skipped: set[str] = set()
     if config.force:  # the files with errors must be known before the jobs are made
-        findings, bad_files = check_files(submission, reference, config, str(sub_path))
+        findings, bad_files, ctx = check_files(submission, reference, config, str(sub_path))
         skipped = set(bad_files)
         if skipped:
             submission.estimates = {mix: kept for mix, files in submission.estimates.items()
@@ -191,9 +204,10 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     records: list[MixtureRecord] = []
     with closing((scorer or iter_scores)(jobs, options, workers)) as scores:
         if not config.force:  # a process pool is already scoring while the files are checked here
-            findings, _ = check_files(submission, reference, config, str(sub_path))
+            findings, _, ctx = check_files(submission, reference, config, str(sub_path))
             if any(f.is_error for f in findings):
-                raise S5InputError(findings)
+                raise S5InputError(findings + package_findings(ctx))
+        around = package_findings(ctx)  # also while the pool scores
         digests = listing_digests(reference, submission)  # also while the pool scores
         for done, record in enumerate(scores, start=1):
             records.append(record)
@@ -211,7 +225,7 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     subsets = memberships({r.soundscape: r.ref_labels for r in scored}, extra)
     results = build_results(scored, subsets, config, reference, submission, len(records), digests)
     skipped_names = [Path(p).name for p in sorted(skipped)]
-    return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names)
+    return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names, around)
 
 
 def listing_digests(reference: ReferenceSet, submission: Submission) -> tuple[str, str | None]:

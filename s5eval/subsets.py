@@ -7,8 +7,10 @@ Automatic subsets come from the reference labels of each mixture:
   DupSet); ``nodup`` (single ∪ distinct, the paper's NoDupSet); ``n_ref=K``.
 
 Further subsets come from ``REF/subsets.csv`` or ``--subsets FILE`` (columns
-``soundscape,subset``, one row per membership) or the built-in preset
-``dcase2026-eval`` (``ranking`` = eval_0000–eval_1511, ``analysis`` = the rest).
+``soundscape,subset``, one row per membership) or a built-in preset:
+``dcase2026-eval`` (``ranking`` = eval_0000–eval_1511, ``analysis`` = the rest) and
+``dcase2025-eval`` (``ranking`` = the first 1,620 soundscapes, eval_0000–eval_1619).
+A preset numbers a soundscape by the digits that end its name.
 """
 from __future__ import annotations
 
@@ -20,9 +22,10 @@ from typing import Iterable, Sequence
 
 from .findings import ReferenceSetError, error
 
-PRESETS = ("dcase2026-eval",)
+RANKED_BY_PRESET = {"dcase2026-eval": 1512, "dcase2025-eval": 1620}  # soundscapes numbered below this are ranked
+PRESETS = tuple(RANKED_BY_PRESET)
 AUTOMATIC_ORDER = ("all", "zero_target", "single", "distinct", "duplicate", "nodup")
-_EVAL_ID = re.compile(r"^eval_(\d+)$")
+_EVAL_ID = re.compile(r"_(\d+)$")
 
 
 def automatic_subsets(ref_labels: Sequence[str]) -> list[str]:
@@ -42,12 +45,13 @@ def automatic_subsets(ref_labels: Sequence[str]) -> list[str]:
 
 def preset_subsets(name: str, soundscapes: Iterable[str]) -> dict[str, set[str]]:
     """Memberships of a built-in preset."""
-    if name != "dcase2026-eval":
+    if name not in RANKED_BY_PRESET:
         raise ValueError(f"unknown subset preset {name!r}; known: {', '.join(PRESETS)}")
+    n_ranked = RANKED_BY_PRESET[name]
     ranking, analysis = set(), set()
     for mix in soundscapes:
-        match = _EVAL_ID.match(mix)
-        (ranking if match and int(match.group(1)) <= 1511 else analysis).add(mix)
+        match = _EVAL_ID.search(mix)
+        (ranking if match and int(match.group(1)) < n_ranked else analysis).add(mix)
     return {"ranking": ranking, "analysis": analysis}
 
 

@@ -112,6 +112,13 @@ def test_dcase2026_eval_preset():
     assert "eval_1511" in preset["ranking"] and "eval_1512" in preset["analysis"]
 
 
+def test_dcase2025_eval_preset_ranks_the_first_1620():
+    names = [f"eval_{i:04d}" for i in range(2290)]
+    preset = preset_subsets("dcase2025-eval", names)
+    assert len(preset["ranking"]) == 1620 and len(preset["analysis"]) == 670
+    assert "eval_1619" in preset["ranking"] and "eval_1620" in preset["analysis"]
+
+
 def test_bootstrap_is_seeded_and_brackets_the_estimate():
     rng = np.random.default_rng(3)
     values = rng.normal(5, 2, size=300)

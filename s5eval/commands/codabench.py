@@ -12,7 +12,7 @@ from .common import exits_on_input_error, workers_option
 @click.command("codabench")
 @click.argument("input_dir", type=click.Path(path_type=str))
 @click.argument("output_dir", type=click.Path(path_type=str))
-@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval).")
+@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval, dcase2025-eval).")
 @workers_option
 @click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=1000, show_default=True)
 @exits_on_input_error

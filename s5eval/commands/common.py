@@ -44,7 +44,7 @@ def scoring_options(func: Callable) -> Callable:
         click.option("--penalty-fp", type=float, default=0.0, show_default=True,
                      help="Penalty in dB per false source."),
         click.option("--subsets", default=None,
-                     help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval)."),
+                     help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval, dcase2025-eval)."),
         click.option("--label-set", default=None,
                      help="dcase2026t4 (default), dcase2025t4 or a file with one class a line."),
         workers_option,

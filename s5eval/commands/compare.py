@@ -26,7 +26,7 @@ def _num(value, digits: int) -> str:
 @click.option("--ref", "reference", type=click.Path(path_type=str), default=None,
               help="Reference set, needed when A or B is a submission rather than a score output.")
 @click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True)
-@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval).")
+@click.option("--subsets", default=None, help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval, dcase2025-eval).")
 @workers_option
 @click.option("--bootstrap", "n_resamples", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Paired bootstrap resamples.")

@@ -8,7 +8,7 @@ import click
 
 from ..findings import S5InputError
 from ..outputs import remove_stale_outputs, write_outputs
-from ..report import print_findings, results_table, stderr, stdout
+from ..report import print_findings, print_package_findings, results_table, stderr, stdout
 from ..score import ScoreConfig, run_score
 from .common import exits_on_input_error, scoring_options
 
@@ -54,6 +54,7 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
         skipped = [r.soundscape for r in run.records if not r.scored]
         if skipped:
             stderr.print(f"--force: {len(skipped)} mixtures were skipped because of the errors above")
+    print_package_findings(run.package_findings)
     if as_json:
         sys.stdout.write(json.dumps(run.results, indent=2) + "\n")
     elif not quiet:

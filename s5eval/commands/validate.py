@@ -18,7 +18,11 @@ _DEFAULT_LIMITS = ArchiveLimits()
 @click.command("validate")
 @click.argument("submission", type=click.Path(path_type=str))
 @click.option("--ref", "reference", type=click.Path(path_type=str), default=None,
-              help="Reference set: check soundscape names exactly, and rate/length against each mixture.")
+              help="The set the estimates belong to (an evaluation set without oracle_target/ is enough): "
+                   "soundscape names exactly, coverage, rate, channels and length against each mixture.")
+@click.option("--dev-ref", "dev_reference", type=click.Path(path_type=str), default=None,
+              help="The development test set (dev_set/synthesized/test or a dataset root): "
+                   "dev_set_test_results.json must cover its soundscapes.")
 @click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Write every finding {code, severity, file, message} and a summary to this file.")
@@ -38,7 +42,7 @@ _DEFAULT_LIMITS = ArchiveLimits()
               help="Zip: largest uncompressed/compressed size ratio of one member.")
 @click.option("--quiet", is_flag=True, help="Print only the verdict line.")
 @exits_on_input_error
-def validate_command(submission, reference, label_set, json_file, strict, no_decode, max_estimates, rate, workers,
+def validate_command(submission, reference, dev_reference, label_set, json_file, strict, no_decode, max_estimates, rate, workers,
                      max_unzipped_bytes, max_members, max_ratio, quiet):
     """Check a submission SUBMISSION (package folder, folder of WAVs or .zip) and report every problem at once.
 
@@ -47,7 +51,7 @@ def validate_command(submission, reference, label_set, json_file, strict, no_dec
     options = ValidateOptions(label_set=label_set, strict=strict, decode=not no_decode, max_estimates=max_estimates,
                               rate=rate, workers=workers,
                               limits=ArchiveLimits(max_unzipped_bytes, max_members, max_ratio))
-    report = validate_submission(submission, reference, options)
+    report = validate_submission(submission, reference, options, dev_ref_path=dev_reference)
     if json_file:
         try:
             write_json_atomic(json_file, report.to_dict())

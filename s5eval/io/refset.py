@@ -89,8 +89,12 @@ def wav_files(folder: Path) -> list[Path]:
     return [folder / name for name in names]
 
 
-def find_reference_root(path: str | Path) -> Path:
-    """Return the folder holding ``soundscape/`` and ``oracle_target/`` under ``path``."""
+def find_reference_root(path: str | Path, prefer: str | None = None) -> Path:
+    """Return the folder holding ``soundscape/`` and ``oracle_target/`` under ``path``.
+
+    ``prefer`` ("test" or "eval") picks among several sets under a dataset root
+    holding both ``dev_set/`` and ``eval_set/``: the one whose path names it.
+    """
     root = Path(path)
     if not root.exists():
         raise ReferenceSetError([error("E_REF_MISSING", str(root), "the reference set folder does not exist")])
@@ -103,6 +107,9 @@ def find_reference_root(path: str | Path) -> Path:
                   f"no '{SOUNDSCAPE_DIR}/' folder found here or in a DCASE dataset layout "
                   "(dev_set/synthesized/test, eval_set/synthesized/eval, eval_set/soundscape)")
         ])
+    if len(found) > 1 and prefer is not None:
+        preferred = [p for p in found if prefer in p.parts or f"{prefer}_set" in p.parts]
+        found = preferred if len(preferred) == 1 else found
     if len(found) > 1:
         listing = ", ".join(str(p) for p in found)
         raise ReferenceSetError([
@@ -111,14 +118,16 @@ def find_reference_root(path: str | Path) -> Path:
     return found[0].resolve() if found[0] != root else root
 
 
-def load_reference_set(path: str | Path, labels: tuple[str, ...], require_targets: bool = True) -> ReferenceSet:
+def load_reference_set(path: str | Path, labels: tuple[str, ...], require_targets: bool = True,
+                       prefer: str | None = None) -> ReferenceSet:
     """Discover the mixtures and targets of a reference set.
 
     ``require_targets``: a set without ``oracle_target/`` is an error (what
     scoring needs); with False it is read as an evaluation set without
-    references. Raises :class:`ReferenceSetError` (exit code 3) on any problem.
+    references. ``prefer``: see :func:`find_reference_root`. Raises
+    :class:`ReferenceSetError` (exit code 3) on any problem.
     """
-    root = find_reference_root(path)
+    root = find_reference_root(path, prefer)
     soundscape_dir = root / SOUNDSCAPE_DIR
     target_dir = root / TARGET_DIR
     findings: list[Finding] = []

@@ -69,6 +69,7 @@ class Context:
     options: ValidateOptions
     reference: ReferenceSet | None = None
     estimates: list[EstimateFile] = field(default_factory=list)
+    dev_reference: ReferenceSet | None = None  # the development test set (--dev-ref), for dev results coverage
 
     def shown(self, path: Path) -> str:
         """The path as findings show it: below the submission the user named."""

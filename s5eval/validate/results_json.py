@@ -1,13 +1,22 @@
-"""``eval_results.json`` against its schema and against the files; ``dev_set_test_results.json`` structure."""
+"""``eval_results.json`` against its schema and against the files; ``dev_set_test_results.json`` in the official layout.
+
+The development-set file is the one the official DCASE 2026 ``Evaluator``
+writes. Beyond its schema it is checked for what a hand edit or a broken run
+would leave: soundscapes listed twice, labels outside the label set, per-mixture
+label metrics that disagree with the labels, a summary that differs from what
+``details`` give, and (with ``--dev-ref``) coverage of the development test set.
+"""
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+import math
+
 from ..findings import Finding, error, warning
-from ..io.submission import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS
+from ..io.package import (DEV_METRIC, DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, LABEL_METRIC, SILENCE, label_metric,
+                          read_dev_results, read_eval_results, summary_from_details)
 from .context import Context
-from ..io.loaders import load_json_file
 from .schemas import describe, schema_errors
 
 _MAX_LISTED = 5
@@ -35,7 +44,7 @@ def load_eval_results(ctx: Context) -> tuple[Any, list[Finding]]:
     if not path.is_file():
         return None, []  # reported by the layout check
     where = ctx.shown(path)
-    data, findings = load_json_file(path, where)
+    data, findings = read_eval_results(path, where)
     if findings:
         return None, findings
     return data, _schema_findings("eval_results", data, where, _schema_code)
@@ -111,13 +120,105 @@ def check_eval_results(ctx: Context) -> tuple[Any, list[Finding]]:
     return data, findings
 
 
+SUMMARY_TOLERANCE = 1e-6  # absolute, in dB or %: the official summary is a plain mean of the same numbers
+
+
 def check_dev_results(ctx: Context) -> list[Finding]:
-    """Structure of the optional ``dev_set_test_results.json`` (the layout of ``eval_results.json``)."""
+    """``dev_set_test_results.json`` (optional): official layout, then its consistency and coverage."""
     path = ctx.root / DEV_RESULTS
     if not path.is_file():
         return []
     where = ctx.shown(path)
-    data, findings = load_json_file(path, where)
+    data, findings = read_dev_results(path, where)
     if findings:
         return findings
-    return _schema_findings("dev_set_test_results", data, where, lambda err: "E_DEV_RESULTS_SCHEMA")
+    findings = _schema_findings("dev_set_test_results", data, where, lambda err: "E_DEV_RESULTS_SCHEMA")
+    if findings:
+        return findings
+    details = data["details"]
+    findings += _dev_detail_findings(details, ctx.labels, where)
+    findings += _dev_summary_findings(data, details, where)
+    if ctx.dev_reference is not None:
+        findings += _dev_coverage_findings(details, ctx.dev_reference.names, where)
+    return findings
+
+
+def _dev_detail_findings(details: list, labels: tuple[str, ...], where: str) -> list[Finding]:
+    """Unique soundscapes, known labels, label metrics that agree with the labels."""
+    findings: list[Finding] = []
+    known = set(labels) | {SILENCE}
+    seen: set[str] = set()
+    unknown: dict[str, str] = {}
+    for i, entry in enumerate(details):
+        at = f"$.details[{i}]"
+        soundscape = entry["soundscape"]
+        if soundscape in seen:
+            findings.append(error("E_DEV_RESULTS_DUPLICATE_SOUNDSCAPE", where,
+                                  f"{at}: soundscape '{soundscape}' has more than one entry"))
+        seen.add(soundscape)
+        for key in ("ref_labels", "est_labels"):
+            for label in entry[key]:
+                if label not in known and label not in unknown:
+                    unknown[label] = f"{at}.{key}"
+        stated = next((m["value"] for m in entry["metrics"] if m.get("metric") == LABEL_METRIC), None)
+        if isinstance(stated, dict):
+            derived = label_metric(entry["est_labels"], entry["ref_labels"])
+            if any(stated.get(k) != v for k, v in derived.items()):
+                findings.append(warning("W_DEV_RESULTS_DETAIL", where,
+                                        f"{at}: label_metrics says {_counts(stated)} but its labels give "
+                                        f"{_counts(derived)}"))
+    for label, at in unknown.items():
+        findings.append(error("E_DEV_RESULTS_LABEL", where,
+                              f"{at}: '{label}' is neither a class of the label set nor 'silence'"))
+    return findings
+
+
+def _counts(value: dict) -> str:
+    return ", ".join(f"{k}={value.get(k)}" for k in ("acc", "tp", "fp", "fn"))
+
+
+def _dev_summary_findings(data: dict, details: list, where: str) -> list[Finding]:
+    """The summary must be what the official metric classes compute from ``details``."""
+    capi, labels = summary_from_details(details)
+    pairs = [
+        (f"$.{DEV_METRIC}.mean", (data.get(DEV_METRIC) or {}).get("mean"), (capi or {}).get("mean"), "dB"),
+        (f"$.{LABEL_METRIC}.accuracy_mix", (data.get(LABEL_METRIC) or {}).get("accuracy_mix"),
+         (labels or {}).get("accuracy_mix"), "%"),
+        (f"$.{LABEL_METRIC}.accuracy_src", (data.get(LABEL_METRIC) or {}).get("accuracy_src"),
+         (labels or {}).get("accuracy_src"), "%"),
+    ]
+    findings = []
+    for path, stated, derived, unit in pairs:
+        if stated is None and derived is None:
+            continue
+        if stated is None or derived is None or not math.isclose(stated, derived, rel_tol=0, abs_tol=SUMMARY_TOLERANCE):
+            findings.append(warning("W_DEV_RESULTS_SUMMARY", where,
+                                    f"{path} is {_shown(stated, unit)} but the {len(details)} details give "
+                                    f"{_shown(derived, unit)}"))
+    return findings
+
+
+def _shown(value: float | None, unit: str) -> str:
+    return "null" if value is None else f"{value:.6f} {unit}"
+
+
+def _dev_coverage_findings(details: list, soundscapes: list[str], where: str) -> list[Finding]:
+    """``details`` must cover exactly the soundscapes of the development test set (``--dev-ref``)."""
+    listed = {entry["soundscape"] for entry in details}
+    expected = set(soundscapes)
+    findings = []
+    missing = sorted(expected - listed)
+    extra = sorted(listed - expected)
+    if missing:
+        findings.append(warning("W_DEV_RESULTS_COVERAGE", where,
+                                f"{len(missing)} of {len(expected)} development test soundscapes have no details "
+                                f"entry: {_listing(missing)}"))
+    if extra:
+        findings.append(warning("W_DEV_RESULTS_COVERAGE", where,
+                                f"{len(extra)} details entries name soundscapes that are not in the development "
+                                f"test set: {_listing(extra)}"))
+    return findings
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names[:_MAX_LISTED]) + (" …" if len(names) > _MAX_LISTED else "")

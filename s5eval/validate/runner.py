@@ -11,6 +11,7 @@ from ..findings import (EXIT_INVALID, EXIT_OK, EXIT_REFERENCE, EXIT_USAGE, ERROR
 from ..io.archive import submission_folder
 from ..io.refset import ReferenceSet, load_reference_set
 from ..io.submission import Submission, open_submission
+from ..io.submission_package import find_submission_package
 from ..labels import resolve_label_set
 from .audio import check_audio
 from .context import Context, ValidateOptions
@@ -28,6 +29,7 @@ class ValidationReport:
     exit_code: int = EXIT_OK
     n_estimates: int = 0
     elapsed_s: float = 0.0
+    n_systems: int | None = None  # set when the submission is a submission package (meta YAMLs, report, URLs)
     strict: bool = False
 
     @property
@@ -54,6 +56,7 @@ class ValidationReport:
             "exit_code": self.exit_code,
             "strict": self.strict,
             "n_estimates": self.n_estimates,
+            "n_systems": self.n_systems,
             "n_errors": len(self.errors),
             "n_warnings": len(self.warnings),
             "by_code": self.counts(),
@@ -72,11 +75,12 @@ def exit_code_for(findings: list[Finding]) -> int:
 
 
 def context_for(submission: Submission, labels: tuple[str, ...], options: ValidateOptions,
-                reference: ReferenceSet | None = None, shown_root: str | None = None) -> Context:
+                reference: ReferenceSet | None = None, shown_root: str | None = None,
+                dev_reference: ReferenceSet | None = None) -> Context:
     """A check context for an opened submission."""
     return Context(root=submission.root, shown_root=shown_root or str(submission.root), kind=submission.kind,
                    estimate_dir=submission.estimate_dir, label=submission.label, labels=tuple(labels),
-                   options=options, reference=reference)
+                   options=options, reference=reference, dev_reference=dev_reference)
 
 
 def file_checks(ctx: Context) -> list[Finding]:
@@ -119,8 +123,15 @@ def _strict(findings: list[Finding]) -> list[Finding]:
 
 
 def validate_submission(sub_path: str | Path, ref_path: str | Path | None = None,
-                        options: ValidateOptions | None = None) -> ValidationReport:
-    """Validate a package folder, a bare folder of WAVs or a ``.zip`` of either; never raises for bad input."""
+                        options: ValidateOptions | None = None,
+                        dev_ref_path: str | Path | None = None) -> ValidationReport:
+    """Validate a package folder, a bare folder of WAVs or a ``.zip`` of either; never raises for bad input.
+
+    ``ref_path``: the evaluation set the estimates belong to; its ``oracle_target/``
+    is not needed (an evaluation set as participants get it is enough).
+    ``dev_ref_path``: the development test set that ``dev_set_test_results.json``
+    must cover.
+    """
     options = options or ValidateOptions()
     started = time.perf_counter()
     report = ValidationReport(str(sub_path), None if ref_path is None else str(ref_path), strict=options.strict)
@@ -131,12 +142,22 @@ def validate_submission(sub_path: str | Path, ref_path: str | Path | None = None
         report.exit_code = EXIT_USAGE
         return report
     try:
-        reference = load_reference_set(ref_path, labels) if ref_path is not None else None
+        reference = (load_reference_set(ref_path, labels, require_targets=False, prefer="eval")
+                     if ref_path is not None else None)
+        dev_reference = (load_reference_set(dev_ref_path, labels, require_targets=False, prefer="test")
+                         if dev_ref_path is not None else None)
         with submission_folder(sub_path, options.limits) as folder:
-            submission = open_submission(folder)
-            ctx = context_for(submission, labels, options, reference, shown_root=str(sub_path))
-            findings = run_checks(ctx)
-            report.n_estimates = len(ctx.estimates)
+            package = find_submission_package(folder)
+            if package is not None:  # the submission package (meta YAMLs, report, URLs), not the audio
+                from .submission_package import check_submission_package
+                findings = check_submission_package(package, str(sub_path), options)
+                report.n_systems = len(package.systems)
+            else:
+                submission = open_submission(folder)
+                ctx = context_for(submission, labels, options, reference, shown_root=str(sub_path),
+                                  dev_reference=dev_reference)
+                findings = run_checks(ctx)
+                report.n_estimates = len(ctx.estimates)
     except S5InputError as exc:
         findings = list(exc.findings)
         if exc.exit_code == EXIT_USAGE:
