@@ -46,10 +46,21 @@ def test_sample_files_follow_their_schemas():
     assert rows and all(not list(schema_errors("subsets_row", row)) for row in rows)
 
 
-def test_dev_results_schema_reuses_the_eval_results_layout():
-    good = {"nparams": 3, "probabilities": [{"soundscape": "dev_1", "estimate": []}]}
-    assert list(schema_errors("dev_set_test_results", good)) == []
-    assert list(schema_errors("dev_set_test_results", {"nparams": 3.5, "probabilities": []}))
+def test_dev_results_schema_is_the_official_evaluator_layout():
+    import zipfile
+    official = ROOT / "tests" / "data" / "official_examples" / "Nguyen_NTT_task4_1.zip"
+    with zipfile.ZipFile(official) as archive:
+        document = json.loads(archive.read("Nguyen_NTT_task4_1/dev_set_test_results.json"))
+    assert list(schema_errors("dev_set_test_results", document)) == []
+    without_model = {k: v for k, v in document.items() if k not in ("nparams", "config")}
+    assert list(schema_errors("dev_set_test_results", without_model)) == []  # pre-computed waveforms
+    # the eval_results.json layout is not the dev results layout
+    assert list(schema_errors("dev_set_test_results", {"nparams": 3, "probabilities": []}))
+    broken = json.loads(json.dumps(document))
+    broken["details"][0]["metrics"][1]["value"]["tp"] = -1
+    broken["details"][1]["metrics"][0]["value"] = "7.1"
+    paths = {tuple(e.absolute_path) for e in schema_errors("dev_set_test_results", broken)}
+    assert ("details", 0, "metrics", 1, "value", "tp") in paths and ("details", 1, "metrics", 0, "value") in paths
 
 
 @pytest.mark.parametrize("instance, path", [
