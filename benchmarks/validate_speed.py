@@ -19,7 +19,6 @@ cache: the figures are for warm reads (the usual case right after unzipping).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import struct
@@ -30,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import yaml
 
+from s5eval.io.package import EstimateEntry, eval_results_document, write_eval_results, write_meta
 from s5eval.validate import ValidateOptions, validate_submission
 
 RATE = 32_000
@@ -72,9 +71,9 @@ def generate(root: Path, n_mix: int, per_mix: int, seconds: float, seed: int = 0
             with open(pkg / "eval_out" / name, "wb") as handle:
                 handle.write(est_header)
                 handle.write(noise)
-            estimates.append({"filename": name, "label": label, "probability": 0.9})
-        probabilities.append({"soundscape": mix, "estimate": estimates})
-    (pkg / "eval_results.json").write_text(json.dumps({"nparams": 1000, "probabilities": probabilities}))
+            estimates.append(EstimateEntry(name, label, 0.9))
+        probabilities.append((mix, estimates))
+    write_eval_results(pkg, eval_results_document(probabilities, nparams=1000))
     meta = {"submission": {"label": PACKAGE, "name": "Benchmark", "abbreviation": "Bench",
                            "authors": [{"lastname": "Mark", "firstname": "Ben", "email": "ben@example.org",
                                         "corresponding": True,
@@ -82,7 +81,7 @@ def generate(root: Path, n_mix: int, per_mix: int, seconds: float, seed: int = 0
                                                         "location": "Nowhere"}}]},
             "system": {"description": {"input_channels": 4}, "complexity": {"total_parameters": 1000}},
             "results": {"development_dataset": {"capi_sdri": 1.0}}}
-    (pkg / f"{PACKAGE}.meta.yaml").write_text(yaml.safe_dump(meta))
+    write_meta(pkg, PACKAGE, meta)
     return ref, pkg, n_mix * per_mix
 
 
