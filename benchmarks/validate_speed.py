@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from s5eval.io.package import EstimateEntry, eval_results_document, write_eval_results, write_meta
+from s5eval.io.package import (EstimateEntry, dev_results_document, eval_results_document, write_dev_results,
+                               write_eval_results, write_meta)
 from s5eval.validate import ValidateOptions, validate_submission
 
 RATE = 32_000
@@ -74,6 +75,7 @@ def generate(root: Path, n_mix: int, per_mix: int, seconds: float, seed: int = 0
             estimates.append(EstimateEntry(name, label, 0.9))
         probabilities.append((mix, estimates))
     write_eval_results(pkg, eval_results_document(probabilities, nparams=1000))
+    write_dev_results(pkg, dev_results_document([], nparams=1000))  # the official file, here without details
     meta = {"submission": {"label": PACKAGE, "name": "Benchmark", "abbreviation": "Bench",
                            "authors": [{"lastname": "Mark", "firstname": "Ben", "email": "ben@example.org",
                                         "corresponding": True,
