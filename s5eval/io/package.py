@@ -102,7 +102,8 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _get(data: Any, *keys: str) -> Any:
+def nested(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]…`` of parsed JSON/YAML, or None where a level is missing or not a mapping."""
     for key in keys:
         if not isinstance(data, dict):
             return None
@@ -116,9 +117,9 @@ def dev_summary(dev: Any) -> dict[str, float | None]:
     ``capi_sdri`` (dB) from ``CAPI-SDRi.mean``, ``accuracy_mix`` and
     ``accuracy_src`` (%) from ``label_metrics``; None where absent.
     """
-    return {"capi_sdri": _number(_get(dev, DEV_METRIC, "mean")),
-            "accuracy_mix": _number(_get(dev, LABEL_METRIC, "accuracy_mix")),
-            "accuracy_src": _number(_get(dev, LABEL_METRIC, "accuracy_src"))}
+    return {"capi_sdri": _number(nested(dev, DEV_METRIC, "mean")),
+            "accuracy_mix": _number(nested(dev, LABEL_METRIC, "accuracy_mix")),
+            "accuracy_src": _number(nested(dev, LABEL_METRIC, "accuracy_src"))}
 
 
 _META_DEV_KEYS = {
@@ -130,7 +131,7 @@ _META_DEV_KEYS = {
 
 def meta_dev_summary(meta: Any) -> dict[str, float | None]:
     """The development-set figures a meta YAML states under ``results.development_dataset`` (None where absent)."""
-    block = _get(meta, "results", "development_dataset")
+    block = nested(meta, "results", "development_dataset")
     out: dict[str, float | None] = {key: None for key in _META_DEV_KEYS}
     if not isinstance(block, dict):
         return out
@@ -159,10 +160,10 @@ class MetaFacts:
 def meta_facts(meta: Any) -> MetaFacts:
     """Names, report, parameter count and development figures of a parsed meta YAML (None where absent)."""
     def text(*keys: str) -> str | None:
-        value = _get(meta, *keys)
+        value = nested(meta, *keys)
         return value if isinstance(value, str) and value.strip() else None
 
-    total = _get(meta, "system", "complexity", "total_parameters")
+    total = nested(meta, "system", "complexity", "total_parameters")
     return MetaFacts(label=text("submission", "label"), name=text("submission", "name"),
                      abbreviation=text("submission", "abbreviation"),
                      technical_report=text("submission", "technical_report") or text("submission", "report"),

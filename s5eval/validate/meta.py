@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import Finding, error, warning
-from ..io.package import find_meta, read_meta
+from ..io.package import find_meta, nested, read_meta
 from .context import Context
 from .schemas import describe, schema_errors
 
@@ -25,7 +25,7 @@ def _schema_code(err) -> str:
 
 def _message(code: str, err, data: Any) -> str:
     if code == "E_META_CORRESPONDING":
-        authors = _get(data, "submission", "authors")
+        authors = nested(data, "submission", "authors")
         n = sum(isinstance(a, dict) and a.get("corresponding") is True for a in authors) if isinstance(authors, list) else 0
         return f"$.submission.authors: exactly one author must have 'corresponding: true'; {n} have"
     if code == "E_META_ABBREVIATION":
@@ -36,14 +36,6 @@ def _message(code: str, err, data: Any) -> str:
 def meta_path(ctx: Context) -> Path | None:
     """The package's meta YAML (a misnamed one too: the layout check reports its name)."""
     return find_meta(ctx.root, ctx.label)
-
-
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
 
 
 def check_meta(ctx: Context) -> tuple[Any, list[Finding]]:
@@ -67,7 +59,7 @@ def check_meta_file(path: Path, where: str, expected_label: str) -> tuple[Any, l
                     for err in schema_errors("meta", data) for code in [_schema_code(err)]]
     except ValueError as exc:
         return None, [error("E_YAML_SYNTAX", where, str(exc))]
-    label = _get(data, "submission", "label")
+    label = nested(data, "submission", "label")
     if label == expected_label:  # a bad package name is reported once, as E_PACKAGE_NAME
         findings = [f for f in findings if not f.message.startswith("$.submission.label: ")]
     if isinstance(label, str) and label != expected_label:
@@ -79,7 +71,7 @@ def check_meta_file(path: Path, where: str, expected_label: str) -> tuple[Any, l
 def check_nparams(ctx: Context, eval_results: Any, meta: Any) -> list[Finding]:
     """``nparams`` of eval_results.json equals the meta YAML's ``system.complexity.total_parameters``."""
     nparams = eval_results.get("nparams") if isinstance(eval_results, dict) else None
-    total = _get(meta, "system", "complexity", "total_parameters")
+    total = nested(meta, "system", "complexity", "total_parameters")
     if isinstance(nparams, int) and isinstance(total, int) and not isinstance(nparams, bool) \
             and not isinstance(total, bool) and nparams != total:
         path = meta_path(ctx)
