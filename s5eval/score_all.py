@@ -32,7 +32,8 @@ from .cache import RecordCache, reference_key
 from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions, score_mixture
 from .findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
 from .io.refset import load_reference_set
-from .io.package import dev_summary, meta_facts, read_dev_results, read_eval_results, read_meta, team_of
+from .io.package import (dev_summary, meta_facts, package_label, read_dev_results, read_eval_results, read_meta,
+                         team_of)
 from .io.submission import Submission
 from .labels import resolve_label_set
 from .outputs import OUTPUT_FILES, write_outputs
@@ -64,7 +65,8 @@ def discover_submissions(subs_dir: str | Path) -> list[Path]:
 
 
 def label_for(path: Path) -> str:
-    return path.stem if path.is_file() else path.name
+    """The submission label of a folder or ``.zip``: its name without ``.zip`` and without a trailing ``_out``."""
+    return package_label(path.stem if path.is_file() else path.name)
 
 
 @contextmanager
@@ -216,6 +218,21 @@ def package_info(submission: Submission, label: str, meta: object = None, meta_s
     return info
 
 
+def _package_info_with_meta(submission: Submission, label: str, meta_by_label: dict | None) -> dict:
+    """:func:`package_info` with the label's meta YAML from a submission package, when there is one.
+
+    Entries are :class:`s5eval.io.submission_package.MetaEntry`; the package's
+    PDF filename stands in for a missing ``technical_report``.
+    """
+    entry = (meta_by_label or {}).get(package_label(label))
+    if entry is None:
+        return package_info(submission, label)
+    info = package_info(submission, label, meta=entry.meta, meta_source=entry.source)
+    if not info.get("technical_report") and entry.report:
+        info["technical_report"] = entry.report
+    return info
+
+
 def write_success(folder: Path, run: ScoreRun, info: dict) -> None:
     """Write the result files; ``complete.json`` (with their digests) last, after removing the old one."""
     (folder / COMPLETE).unlink(missing_ok=True)
@@ -252,10 +269,13 @@ class SubmissionOutcome:
 
 def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: ScoreConfig, cache: RecordCache,
               backend: Scorer, progress: Callable[[int, int], None] | None = None,
-              reference_facts: dict[str, ReferenceFacts] | None = None) -> SubmissionOutcome:
+              reference_facts: dict[str, ReferenceFacts] | None = None,
+              meta_by_label: dict | None = None) -> SubmissionOutcome:
     """Score one submission into ``out_dir/label``; its own problems make it failed, never raise.
 
     ``reference_facts`` is shared between the submissions of a run (see :class:`CachedScorer`).
+    ``meta_by_label``: meta YAMLs from submission packages (``score-all --meta``,
+    :func:`s5eval.io.submission_package.load_meta_by_label`), looked up by label.
     """
     folder = out_dir / label
     scorer = CachedScorer(cache, backend, reference_facts if reference_facts is not None else {})
@@ -263,15 +283,16 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
         with _opened(path) as root:
             try:
                 run = run_score(root, ref, config, progress=progress, scorer=scorer)
-                info = package_info(run.submission, label)
+                info = _package_info_with_meta(run.submission, label, meta_by_label)
             finally:
                 if Path(root) != path:  # a zip extracted to a temporary folder
                     cache.digests.forget_under(root)
         info["source"] = str(path)
+        info["package_findings"] = [f.to_dict() for f in run.package_findings]
         write_success(folder, run, info)
         headline = run.results["summary"].get(run.headline_key)
         return SubmissionOutcome(label, str(path), "ok", headline, scorer.computed, scorer.reused,
-                                 findings=run.findings)
+                                 findings=run.findings + run.package_findings)
     except ReferenceSetError:
         raise
     except S5InputError as exc:
@@ -287,8 +308,13 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
               scheduler: str | None = None, cache_dir: str | Path | None = None,
               on_start: Callable[[int, str, int], None] | None = None,
               on_done: Callable[[SubmissionOutcome], None] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[SubmissionOutcome]:
+              progress: Callable[[int, int], None] | None = None,
+              meta_by_label: dict | None = None) -> list[SubmissionOutcome]:
     """Score every submission of ``subs_dir``; write ``out_dir/<label>/...`` and ``out_dir/score_all.json``.
+
+    ``meta_by_label``: meta YAMLs by system label from the submission packages
+    (``--meta``; see :func:`s5eval.io.submission_package.load_meta_by_label`):
+    names, abbreviation and technical report of ``submission.json`` come from them.
 
     Raises :class:`ReferenceSetError` for a bad reference set (nothing can be scored then).
     """
@@ -314,7 +340,8 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
                 outcome = SubmissionOutcome(label + "#dup", str(path), "failed", n_errors=1, findings=[finding])
             else:
                 seen.add(label)
-                outcome = score_one(path, label, ref, out, config, cache, backend, progress, reference_facts)
+                outcome = score_one(path, label, ref, out, config, cache, backend, progress, reference_facts,
+                                    meta_by_label)
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)

@@ -8,10 +8,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..report import stderr, stdout
+from ..report import print_findings, stderr, stdout
 from ..score import ScoreConfig
+from ..io.package import package_label
 from ..score_all import SubmissionOutcome, score_all
 from .common import exits_on_input_error, scoring_options
+
+
+def _load_meta(path: str) -> dict:
+    """The meta YAMLs of the submission packages at ``path`` by label; one warning line per problem."""
+    from ..io.submission_package import load_meta_by_label
+
+    problems: list = []
+    found = load_meta_by_label(path, problems)
+    for finding in problems:
+        stderr.print(f"[yellow]warning[/] --meta: {escape(finding.one_line())}", soft_wrap=True)
+    return found
 
 
 def _outcome_table(outcomes: list[SubmissionOutcome], headline: str) -> Table:
@@ -37,10 +49,14 @@ def _outcome_table(outcomes: list[SubmissionOutcome], headline: str) -> Table:
                    "workers must see the files at the same paths).")
 @click.option("--cache", "cache_dir", type=click.Path(path_type=str), default=None,
               help="Record cache folder (default OUT/.s5eval-cache).")
+@click.option("--meta", "meta_path", type=click.Path(exists=True, path_type=str), default=None,
+              help="Submission package (folder or .zip: meta YAMLs, technical report, audio URL file) or a folder "
+                   "of them: each system's name, abbreviation and technical report go to submission.json and the "
+                   "leaderboard. Problems with the packages are warnings.")
 @click.option("--quiet", is_flag=True, help="No progress display and no table.")
 @exits_on_input_error
 def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
-                      workers, scheduler, cache_dir, n_resamples, seed, quiet):
+                      workers, scheduler, cache_dir, n_resamples, seed, meta_path, quiet):
     """Score every submission (folders and .zip files) in SUBS_DIR; failed ones are recorded, never fatal.
 
     Re-running recomputes only mixtures whose files changed (content cache), so an
@@ -48,6 +64,7 @@ def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_f
     """
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples, seed)
     show = not quiet
+    meta_by_label = _load_meta(meta_path) if meta_path else None
 
     def report(outcome: SubmissionOutcome) -> None:
         if show:
@@ -56,6 +73,8 @@ def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_f
             why = f" — {escape(first.one_line())}" if outcome.status == "failed" and first else ""
             stderr.print(f"{state} {escape(outcome.label)}: {outcome.computed} scored, "
                          f"{outcome.reused} from cache{why}", soft_wrap=True)
+            if outcome.status == "ok" and outcome.findings:  # scored past them: say so
+                print_findings(outcome.findings, per_code=3)
 
     if show and stderr.is_terminal:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -72,13 +91,21 @@ def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_f
                 report(outcome)
 
             outcomes = score_all(subs_dir, reference, out_dir, config, scheduler, cache_dir, on_start, on_done,
-                                 progress=lambda done, total: bar.update(mix_task, completed=done, total=total))
+                                 progress=lambda done, total: bar.update(mix_task, completed=done, total=total),
+                                 meta_by_label=meta_by_label)
     else:
         def on_start(index: int, label: str, total: int) -> None:
             if show:
                 stderr.print(f"[{index + 1}/{total}] {escape(label)}")
 
-        outcomes = score_all(subs_dir, reference, out_dir, config, scheduler, cache_dir, on_start, report)
+        outcomes = score_all(subs_dir, reference, out_dir, config, scheduler, cache_dir, on_start, report,
+                             meta_by_label=meta_by_label)
+    if meta_by_label:
+        scored = {package_label(o.label) for o in outcomes if o.status == "ok"}
+        unmatched = sorted(label for label in meta_by_label if label not in scored)
+        if unmatched:
+            stderr.print(f"[yellow]warning[/] --meta: meta YAMLs without a scored submission: "
+                         f"{escape(', '.join(unmatched))}", soft_wrap=True)
     if show:
         headline = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}[metric]
         stdout.print(_outcome_table(outcomes, headline))

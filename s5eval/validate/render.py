@@ -45,5 +45,7 @@ def print_report(report: ValidationReport, console: Console | None = None, per_c
         verdict = "[bold red]usage error[/]"
     else:
         verdict = f"[bold red]invalid[/]: {n_err} error(s), {n_warn} warning(s)"
-    console.print(f"{where}: {verdict} — {report.n_estimates} estimate files checked in {report.elapsed_s:.1f} s",
+    checked = (f"submission package: {report.n_systems} system{'s' if report.n_systems != 1 else ''} checked"
+               if report.n_systems is not None else f"{report.n_estimates} estimate files checked")
+    console.print(f"{where}: {verdict} — {checked} in {report.elapsed_s:.1f} s",
                   soft_wrap=True, markup=True, highlight=False)
