@@ -2,18 +2,20 @@
 
     s5eval baseline infer --ckpt runs/tiny/best.pt --ref REF --out SUB
 
-``SUB`` receives ``eval_out/<mix>_<i>_<Label>.wav`` (mono, float32, the mixture's rate
-and length, one file per non-silent track), ``eval_results.json`` (``nparams``, the
-label probabilities of every track, the configuration), ``<SUB name>.meta.yaml`` (the DCASE
-meta layout, with the parameter count and the development figures) and, when ``REF`` has
-``oracle_target/``, ``dev_set_test_results.json`` (the same layout plus the
-CAPI-SDRi figures computed with :class:`s5eval.CAPISDRi`). ``s5eval score SUB --ref REF``
-accepts the package.
+``SUB`` receives what the official DCASE 2026 ``generate_waveform.py`` writes:
+``eval_out/<mix>_<i>_<Label>.wav`` (``i`` the model's output track; silent tracks
+are not written, so indices may skip; mono PCM16 at the mixture's rate and length),
+``eval_results.json`` (one entry per soundscape, ``nparams``, the configuration)
+and, when ``REF`` has ``oracle_target/``, ``dev_set_test_results.json`` in the
+official ``Evaluator`` layout (per soundscape: labels of every track, their
+probabilities and the mixture's CAPI-SDRi, computed with :class:`s5eval.CAPISDRi`
+on the written files, so that ``s5eval score SUB --ref REF`` reports the same
+figures). It also writes ``<SUB name>.meta.yaml`` (the DCASE meta layout, with the
+parameter count and the development figures). Every file goes through
+:mod:`s5eval.io.package`.
 """
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -22,17 +24,20 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
 from s5eval import CAPISDRi
 from s5eval.findings import EXIT_USAGE, ReferenceSetError, S5InputError, error
 from s5eval.io.audio import AudioReadError, read_audio, write_audio
+from s5eval.io.package import (OFFICIAL_N_SOURCES, PACKAGE_NAME, DevDetail, EstimateEntry, dev_results_document,
+                               dev_summary, estimate_dir, estimate_filename, eval_results_document,
+                               package_label, write_dev_results, write_eval_results, write_meta)
 from s5eval.io.refset import SOUNDSCAPE_DIR, TARGET_DIR, find_reference_root, load_reference_set
-from s5eval.io.submission import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, PACKAGE_NAME
 from s5eval.labels import SILENCE
 
 from .models.system import S5System, count_parameters
 from .train import autocast, load_checkpoint, select_device, system_from_checkpoint
+
+ESTIMATE_SUBTYPE = "PCM_16"  # soundfile's default, as the official script's soundfile.write(path, waveform, 32000)
 
 
 @dataclass
@@ -85,12 +90,6 @@ def _read_mixture(path: Path, n_channels: int, rate: int) -> np.ndarray:
     return np.ascontiguousarray(samples.T)
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def infer(ckpt: str | Path, ref: str | Path, out: str | Path, device: str = "auto",
           progress: bool = True) -> InferResult:
     """Write the submission package of checkpoint ``ckpt`` on the soundscapes of ``ref`` into ``out``."""
@@ -98,15 +97,14 @@ def infer(ckpt: str | Path, ref: str | Path, out: str | Path, device: str = "aut
     system, state = load_system(ckpt, dev)
     mixtures, targets = discover(ref, system.classes)
     out = Path(out)
-    est_dir = out / ESTIMATE_DIR
-    est_dir.mkdir(parents=True, exist_ok=True)
-    for old in est_dir.glob("*.wav"):  # a package lists exactly what this run wrote
-        old.unlink()
+    est_dir = estimate_dir(out, clear=True)  # a package lists exactly what this run wrote
     config = state["config"]
     rate, n_channels = int(config["sample_rate"]), int(config["n_channels"])
     metric = CAPISDRi() if targets is not None else None
-    entries: list[dict[str, Any]] = []
+    entries: list[tuple[str, list[EstimateEntry]]] = []
+    details: list[DevDetail] = []
     n_estimates = 0
+    n_tracks = OFFICIAL_N_SOURCES
     started = time.perf_counter()
     for index, (name, path) in enumerate(mixtures):
         mixture = _read_mixture(path, n_channels, rate)
@@ -114,43 +112,45 @@ def infer(ckpt: str | Path, ref: str | Path, out: str | Path, device: str = "aut
             result = system(torch.from_numpy(mixture)[None].to(dev))
         labels = system.label_names(result.labels)[0]
         wavs = result.waveforms[0].float().cpu().numpy()
-        probs = result.probabilities[0].cpu().tolist()
-        estimate, kept_labels, kept_wavs = [], [], []
-        for label, wav, prob in zip(labels, wavs, probs):
-            if label == SILENCE:
+        probs = [round(float(p), 6) for p in result.probabilities[0].cpu().tolist()]
+        n_tracks = max(n_tracks, len(labels))
+        estimates: list[EstimateEntry] = []
+        for track, (label, wav, prob) in enumerate(zip(labels, wavs, probs)):
+            if label == SILENCE:  # a silent track gets no file, as in the official script: indices may skip
                 continue
-            filename = f"{name}_{len(estimate)}_{label}.wav"
-            write_audio(est_dir / filename, wav, rate, subtype="FLOAT")
-            estimate.append({"filename": filename, "label": label, "probability": round(float(prob), 6)})
-            kept_labels.append(label)
-            kept_wavs.append(wav)
-        n_estimates += len(estimate)
-        entries.append({"soundscape": name, "estimate": estimate})
+            filename = estimate_filename(name, track, label)
+            write_audio(est_dir / filename, wav, rate, subtype=ESTIMATE_SUBTYPE)
+            estimates.append(EstimateEntry(filename, label, prob))
+        n_estimates += len(estimates)
+        entries.append((name, estimates))
         if metric is not None:
             refs = targets[name]
-            metric.update(kept_labels, kept_wavs, [t.label for t in refs],
-                          [read_audio(t.path, channel=0)[0] for t in refs], mixture[0])
+            ref_labels = [t.label for t in refs]
+            # scored on the files as written (PCM16), so that `s5eval score` finds the same values
+            est_wavs = [read_audio(est_dir / e.filename, channel=0)[0] for e in estimates]
+            value = metric.update([e.label for e in estimates], est_wavs, ref_labels,
+                                  [read_audio(t.path, channel=0)[0] for t in refs], mixture[0])
+            details.append(DevDetail(name, ref_labels, list(labels), probs, value))
         if progress and ((index + 1) % 25 == 0 or index + 1 == len(mixtures)):
             print(f"{index + 1}/{len(mixtures)} mixtures", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
-    package = {
-        "nparams": count_parameters(system),
-        "probabilities": entries,
-        "config": {"system": "s5eval baseline (track-wise tagger + ResUNetK)", "checkpoint": str(Path(ckpt).name),
-                   "step": state.get("step"), "epoch": state.get("epoch"), "train_config": config},
-    }
-    _write_json(out / EVAL_RESULTS, package)
+    nparams = count_parameters(system)
+    run_config = {"system": "s5eval baseline (track-wise tagger + ResUNetK)", "checkpoint": str(Path(ckpt).name),
+                  "step": state.get("step"), "epoch": state.get("epoch"), "train_config": config}
+    write_eval_results(out, eval_results_document(entries, nparams, run_config))
     figures = None
     if metric is not None:
-        figures = metric.compute()
-        _write_json(out / DEV_RESULTS, {**package, "results": figures})
-    write_meta(out, package["nparams"], config, figures)
+        document = dev_results_document(details, nparams, run_config, n_sources=n_tracks)
+        write_dev_results(out, document)
+        counts = metric.compute()
+        figures = {**dev_summary(document), "n_mixtures": counts["n_mixtures"], "n_scored": counts["n_scored"]}
+    write_package_meta(out, nparams, config, figures)
     return InferResult(out, len(mixtures), n_estimates, seconds, figures)
 
 
-def write_meta(out: Path, nparams: int, config: dict[str, Any], figures: dict[str, Any] | None) -> Path:
+def write_package_meta(out: Path, nparams: int, config: dict[str, Any], figures: dict[str, Any] | None) -> Path:
     """``<label>.meta.yaml`` of the package; the label is the folder name (``<Author>_<Affil>_task4_<N>``)."""
-    label = out.resolve().name
+    label = package_label(out.resolve().name)
     if not PACKAGE_NAME.match(label):
         print(f"note: '{label}' is not a DCASE package name (<Author>_<Affiliation>_task4_<N>); "
               "s5eval validate will say so", file=sys.stderr)
@@ -174,8 +174,4 @@ def write_meta(out: Path, nparams: int, config: dict[str, Any], figures: dict[st
         },
         "results": {"development_dataset": numbers or {"n_mixtures": 0.0}},
     }
-    path = out / f"{label}.meta.yaml"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_meta(out, label, meta)

@@ -1,9 +1,11 @@
 """Reference (calibration) submissions: packages whose scores are known in advance.
 
 Each kind writes a complete DCASE package folder (``eval_out/*.wav``,
-``eval_results.json`` with probabilities and ``nparams``, ``<label>.meta.yaml``)
-for a reference set. Their scores anchor a leaderboard and check the metric
-(see ``docs/calibration.md`` for the score each must get):
+``eval_results.json`` with probabilities and ``nparams``, ``dev_set_test_results.json``
+in the official ``Evaluator`` layout with the package's figures on the reference set,
+``<label>.meta.yaml``), every file through :mod:`s5eval.io.package`, for a
+reference set. Their scores anchor a leaderboard and check the metric (see
+``docs/calibration.md`` for the score each must get):
 
 * ``oracle``: the reference targets themselves (byte copies) — the upper bound.
 * ``mixture``: channel 0 of the mixture for every reference label — CAPI-SDRi
@@ -22,15 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from .atomic import write_atomic, write_json_atomic
 from .io.audio import audio_info, read_audio, write_audio
+from .io.package import (ESTIMATE_DIR, DevDetail, EstimateEntry, dev_results_document,
+                         estimate_filename, eval_results_document, write_dev_results, write_eval_results,
+                         write_meta)
 from .io.refset import ReferenceSet, load_reference_set
 from .labels import SILENCE, resolve_label_set
 
 KINDS = ("oracle", "mixture", "silence", "oracle-labels-noisy", "random-labels")
-ESTIMATE_DIR = "eval_out"
 
 
 @dataclass(frozen=True)
@@ -66,31 +68,31 @@ def write_reference_submission(kind: str, ref: str | Path, out: str | Path, snr_
         shutil.rmtree(eval_out)
     eval_out.mkdir(parents=True)
     rng = np.random.default_rng(seed)
-    probabilities = []
+    written: list[tuple[str, list[EstimateEntry]]] = []
     n_files = 0
-    for name, mixture in reference.mixtures.items():
+    for name in reference.mixtures:
         entries = _write_mixture(kind, reference, name, eval_out, classes, rng, snr_db)
-        probabilities.append({"soundscape": name, "estimate": entries})
+        written.append((name, entries))
         n_files += len(entries)
     label = root.name
-    dev_figures = _score_on_reference(root, ref, label_set)
-    results = {"nparams": 0, "probabilities": probabilities,
-               "config": {"reference_submission": kind, "snr_db": snr_db if kind == "oracle-labels-noisy" else None,
-                          "seed": seed if kind in ("oracle-labels-noisy", "random-labels") else None}}
-    write_json_atomic(root / "eval_results.json", results)
-    write_atomic(root / f"{label}.meta.yaml", lambda h: yaml.safe_dump(_meta(label, kind, dev_figures), h, sort_keys=False))
+    config = {"reference_submission": kind, "snr_db": snr_db if kind == "oracle-labels-noisy" else None,
+              "seed": seed if kind in ("oracle-labels-noisy", "random-labels") else None}
+    dev_figures, values = _score_on_reference(root, ref, label_set)
+    write_eval_results(root, eval_results_document(written, 0, config))
+    write_dev_results(root, dev_results_document(_dev_details(reference, written, values), 0, config))
+    write_meta(root, label, _meta(label, kind, dev_figures))
     return ReferenceSubmissionInfo(root, label, kind, n_files)
 
 
 def _write_mixture(kind: str, reference: ReferenceSet, name: str, eval_out: Path, classes: tuple[str, ...],
-                   rng: np.random.Generator, snr_db: float) -> list[dict]:
+                   rng: np.random.Generator, snr_db: float) -> list[EstimateEntry]:
     mixture = reference.mixtures[name]
     targets = sorted(mixture.targets, key=lambda t: t.path.name)
-    entries: list[dict] = []
+    entries: list[EstimateEntry] = []
 
     def add(index: int, label: str, probability: float) -> Path:
-        filename = f"{name}_{index}_{label}.wav"
-        entries.append({"filename": filename, "label": label, "probability": probability})
+        filename = estimate_filename(name, index, label)
+        entries.append(EstimateEntry(filename, label, probability))
         return eval_out / filename
 
     if kind == "oracle":
@@ -130,13 +132,29 @@ def add_noise_at_snr(clean: np.ndarray, snr_db: float, rng: np.random.Generator)
     return (signal64 + noise).astype(np.float32)
 
 
-def _score_on_reference(package: Path, ref: str | Path, label_set: str | None) -> dict[str, float]:
-    """CAPI-SDRi (dB) and label accuracies (%) of the written package on ``ref``, for the meta YAML."""
+def _score_on_reference(package: Path, ref: str | Path,
+                        label_set: str | None) -> tuple[dict[str, float], dict[str, float | None]]:
+    """The written package scored on ``ref``: its CAPI-SDRi (dB) and label accuracies (%), for the meta
+    YAML, and each soundscape's CAPI-SDRi (None when excluded), for ``dev_set_test_results.json``."""
     from .score import ScoreConfig, run_score
 
-    summary = run_score(package, ref, ScoreConfig(label_set=label_set, workers=1, n_resamples=0)).results["summary"]
-    return {key: float(summary[key]) for key in ("capi_sdri", "accuracy_mix", "accuracy_src")
-            if summary.get(key) is not None}
+    run = run_score(package, ref, ScoreConfig(label_set=label_set, workers=1, n_resamples=0))
+    summary = run.results["summary"]
+    figures = {key: float(summary[key]) for key in ("capi_sdri", "accuracy_mix", "accuracy_src")
+               if summary.get(key) is not None}
+    return figures, {r.soundscape: r.capi_sdri for r in run.records if r.scored}
+
+
+def _dev_details(reference: ReferenceSet, written: list[tuple[str, list[EstimateEntry]]],
+                 values: dict[str, float | None]) -> list[DevDetail]:
+    """One official ``details`` entry per soundscape: reference labels, the written estimates' labels and
+    probabilities (``silence`` padding files left out, as the metric does) and the mixture's CAPI-SDRi."""
+    details = []
+    for name, entries in written:
+        kept = [e for e in entries if e.label != SILENCE]
+        details.append(DevDetail(name, [t.label for t in reference.mixtures[name].targets],
+                                 [e.label for e in kept], [e.probability for e in kept], values.get(name)))
+    return details
 
 
 def _meta(label: str, kind: str, dev_figures: dict[str, float]) -> dict:

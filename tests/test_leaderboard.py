@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import yaml
 from click.testing import CliRunner
 
 from s5eval.cli import cli
+from s5eval.io.package import (DevDetail, EstimateEntry, dev_results_document, eval_results_document,
+                               write_dev_results, write_eval_results, write_meta)
 from s5eval.leaderboard import build_leaderboard, load_inputs, write_leaderboard
 from s5eval.leaderboard.inputs import SystemResult, dev_figures
 from s5eval.leaderboard.ranking import competition_ranks, team_ranking
@@ -78,9 +79,9 @@ def test_ranks_ties_failed_last_groups(systems):
     assert rows["B_y_task4_1"]["group"] == rows["B_y_task4_2"]["group"] == 2
     assert rows["C_z_task4_1"]["group"] == 3
     assert rows["B_y_task4_1"]["rank_ci_low"] >= 3 and rows["C_z_task4_1"]["rank_ci_low"] == 5
-    teams = {t["team"]: t for t in board.teams}
-    assert teams["D_w_task4"]["rank"] == 4 and teams["D_w_task4"]["best_system"] is None
-    assert teams["A_x_task4"]["rank"] == 1
+    teams = {t["team"]: t for t in board.teams}  # the team of <Author>_<Affil>_task4_<N> is <Author>_<Affil>
+    assert teams["D_w"]["rank"] == 4 and teams["D_w"]["best_system"] is None
+    assert teams["A_x"]["rank"] == 1
     assert board.statistics["n_mixtures"] == 120
 
 
@@ -112,8 +113,13 @@ def test_csv_has_stable_columns_and_fixed_decimals(systems, tmp_path):
     assert len(data["statistics"]["p_matrix"]) == 5
 
 
-def test_dev_figures_from_flat_and_results_layouts():
-    assert dev_figures({"CAPI-SDRi": 7.5, "Mixture accuracy": 60})["capi_sdri"] == 7.5
+def test_dev_figures_from_official_flat_and_results_layouts():
+    official = dev_results_document(DEV_DETAILS, 10)
+    assert dev_figures(official) == {"capi_sdri": 8.25, "accuracy_mix": 75.0, "accuracy_src": pytest.approx(400 / 6)}
+    assert dev_figures({"CAPI-SDRi": {"mean": 7.5}, "label_metrics": None}) == {
+        "capi_sdri": 7.5, "accuracy_mix": None, "accuracy_src": None}
+    assert dev_figures({"capi_sdri": 7.5, "Mixture accuracy": 60}) == {
+        "capi_sdri": 7.5, "accuracy_mix": 60.0, "accuracy_src": None}
     assert dev_figures({"summary": {"capi_sdri": 1.0, "accuracy_mix": 2.0, "accuracy_src": 3.0}}) == {
         "capi_sdri": 1.0, "accuracy_mix": 2.0, "accuracy_src": 3.0}
     assert dev_figures(None)["capi_sdri"] is None
@@ -122,19 +128,30 @@ def test_dev_figures_from_flat_and_results_layouts():
 MIXTURES = {"mix_0": ["Speech"], "mix_1": ["Dishes", "Cough"], "mix_2": ["Pour", "Pour"], "mix_3": []}
 
 
-def _as_package(bare, root, label: str, nparams: int, abbreviation: str):
-    """Turn a bare submission into a DCASE package with eval_results.json, dev results and a meta YAML."""
+# the development test set of the packages below: four soundscapes, three label sets right, one CAPI-SDRi
+# excluded (no label on either side), so CAPI-SDRi mean = (8.0 + 8.5 + 8.25) / 3 = 8.25 dB, accuracy_mix = 75 %
+# and accuracy_src = 100 * 4 TP / (4 TP + 1 FP + 1 FN)
+DEV_DETAILS = [
+    DevDetail("dev_0001", ["Speech"], ["Speech", "silence", "silence"], [0.9, 0.8, 0.7], 8.0),
+    DevDetail("dev_0002", ["Dishes", "Cough"], ["Dishes", "Cough", "silence"], [0.9, 0.9, 0.6], 8.5),
+    DevDetail("dev_0003", [], ["silence", "silence", "silence"], [0.6, 0.6, 0.6], None),
+    DevDetail("dev_0004", ["Pour", "Speech"], ["Pour", "Dishes", "silence"], [0.9, 0.7, 0.8], 8.25),
+]
+
+
+def _as_package(bare, root, label: str, nparams: int, abbreviation: str, dev_results: bool = True,
+                meta_dev: dict | None = None):
+    """Turn a bare submission into a DCASE package with eval_results.json, the official
+    dev_set_test_results.json (unless ``dev_results`` is False) and a meta YAML stating ``meta_dev``."""
     package = root / label
     shutil.copytree(bare, package / "eval_out")
     entries = {}
     for wav in sorted((package / "eval_out").glob("*.wav")):
         mix = "_".join(wav.stem.split("_")[:2])
-        entries.setdefault(mix, []).append({"filename": wav.name, "label": wav.stem.split("_")[-1],
-                                            "probability": 0.9})
-    (package / "eval_results.json").write_text(json.dumps({
-        "nparams": nparams, "config": {},
-        "probabilities": [{"soundscape": m, "estimate": e} for m, e in entries.items()]}))
-    (package / "dev_set_test_results.json").write_text(json.dumps({"capi_sdri": 8.25, "accuracy_mix": 61.5}))
+        entries.setdefault(mix, []).append(EstimateEntry(wav.name, wav.stem.split("_")[-1], 0.9))
+    write_eval_results(package, eval_results_document(entries.items(), nparams, {}))
+    if dev_results:
+        write_dev_results(package, dev_results_document(DEV_DETAILS, nparams, {}))
     meta = {"submission": {"label": label, "name": f"System {abbreviation}", "abbreviation": abbreviation,
                            "authors": [{"lastname": "Doe", "firstname": "J", "email": "j@x.org",
                                         "corresponding": True,
@@ -142,26 +159,36 @@ def _as_package(bare, root, label: str, nparams: int, abbreviation: str):
                                                         "department": "D", "location": "L"}}]},
             "system": {"description": {}, "complexity": {"total_parameters": nparams}, "external_datasets": [],
                        "source_code": ""},
-            "results": {"development_dataset": {}}}
-    (package / f"{label}.meta.yaml").write_text(yaml.safe_dump(meta))
+            "results": {"development_dataset": dict(meta_dev or {})}}
+    write_meta(package, label, meta)
     return package
 
 
 def test_end_to_end_from_score_all_with_meta_names(tmp_path):
     ref, bare = make_case(tmp_path / "case", MIXTURES, seed=2)
     subs = tmp_path / "subs"
-    _as_package(bare, subs, "Doe_Lab_task4_1", 123456, "DoeA")
+    # official dev results win over what the meta YAML states
+    _as_package(bare, subs, "Doe_Lab_task4_1", 123456, "DoeA",
+                meta_dev={"capi_sdri": 1.0, "accuracy_mix": 2.0, "accuracy_src": 3.0})
     noisy = tmp_path / "noisy"
     noisy.mkdir()
     rng = np.random.default_rng(9)
     for wav in sorted(bare.glob("*.wav")):
         data, rate = sf.read(wav, dtype="float32")
         sf.write(noisy / wav.name, np.clip(data + 0.3 * rng.standard_normal(data.shape), -1, 1), rate)
-    _as_package(noisy, subs, "Doe_Lab_task4_2", 654321, "DoeB")
+    # no dev_set_test_results.json: the meta YAML's development figures are shown
+    _as_package(noisy, subs, "Doe_Lab_task4_2", 654321, "DoeB", dev_results=False,
+                meta_dev={"capi_sdri": 5.5, "accuracy_mix": 40.0, "accuracy_src": 52.25})
     (subs / "Roe_Uni_task4_1").mkdir()
     (subs / "Roe_Uni_task4_1" / "junk.txt").write_text("no wav here")
     outcomes = score_all(subs, ref, tmp_path / "scores", ScoreConfig(workers=1, n_resamples=50))
     assert [o.status for o in outcomes] == ["ok", "ok", "failed"], [o.findings for o in outcomes]
+    infos = {p.parent.name: json.loads(p.read_text()) for p in (tmp_path / "scores").rglob("submission.json")}
+    assert infos["Doe_Lab_task4_1"]["dev_results"] == {"capi_sdri": 8.25, "accuracy_mix": 75.0,
+                                                       "accuracy_src": pytest.approx(400 / 6),
+                                                       "source": "dev_set_test_results.json"}
+    assert infos["Doe_Lab_task4_2"]["dev_results"] == {"capi_sdri": 5.5, "accuracy_mix": 40.0, "accuracy_src": 52.25,
+                                                       "source": "meta results.development_dataset"}
     result = CliRunner().invoke(cli, ["leaderboard", str(tmp_path / "scores"), "--out", str(tmp_path / "lb"),
                                       "--bootstrap", "300"])
     assert result.exit_code == 0, result.output
@@ -169,9 +196,12 @@ def test_end_to_end_from_score_all_with_meta_names(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [r["code"] for r in rows] == ["DoeA", "DoeB", "Roe_Uni_task4_1"]
     assert rows[0]["name"] == "System DoeA" and rows[0]["nparams"] == "123456"
-    assert rows[0]["dev_capi_sdri"] == "8.250" and rows[0]["dev_accuracy_mix"] == "61.50"
-    assert rows[2]["status"] == "failed" and rows[2]["rank"] == "3"
-    assert rows[0]["team"] == rows[1]["team"] == "Doe_Lab_task4"
+    assert rows[0]["dev_capi_sdri"] == "8.250" and rows[0]["dev_accuracy_mix"] == "75.00"
+    assert rows[0]["dev_accuracy_src"] == "66.67"
+    assert rows[1]["dev_capi_sdri"] == "5.500" and rows[1]["dev_accuracy_mix"] == "40.00"
+    assert rows[1]["dev_accuracy_src"] == "52.25"
+    assert rows[2]["dev_capi_sdri"] == "" and rows[2]["status"] == "failed" and rows[2]["rank"] == "3"
+    assert rows[0]["team"] == rows[1]["team"] == "Doe_Lab"
     assert rows[0]["team_best"] == "true" and rows[1]["team_best"] == "false"
     assert "DoeA" in result.output
 

@@ -10,13 +10,18 @@ import pytest
 from click.testing import CliRunner
 
 from s5eval.cli import cli
+from s5eval.io.package import summary_from_details
 from s5eval.score import ScoreConfig, run_score
 from s5eval.validate import ValidateOptions, validate_submission
+from s5eval.validate.schemas import schema_errors
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_submissions"
 REF = SAMPLES / "ref"
 EXPECTED: dict[str, list[str]] = json.loads((SAMPLES / "expected_codes.json").read_text())
 VALID = SAMPLES / "valid" / "Smith_ACME_task4_1"
+OFFICIAL_2026 = SAMPLES / "official" / "Smith_ACME_task4_1.zip"
+OFFICIAL_2025 = SAMPLES / "official" / "Smith_ACME_task4_2_out.zip"
+SOUNDSCAPES = [f"sample_{i}" for i in range(6)]
 
 
 @pytest.mark.parametrize("sample", sorted(EXPECTED))
@@ -42,6 +47,18 @@ def test_valid_package_passes_clean_from_the_command_line(tmp_path):
     data = json.loads(out.read_text())
     assert data["findings"] == []
     assert data["summary"]["valid"] is True and data["summary"]["n_estimates"] == 10
+
+
+def test_valid_package_has_the_official_dev_results_layout():
+    dev = json.loads((VALID / "dev_set_test_results.json").read_text())
+    assert list(schema_errors("dev_set_test_results", dev)) == []
+    assert list(dev) == ["CAPI-SDRi", "label_metrics", "nparams", "details", "config"]
+    assert (dev["CAPI-SDRi"], dev["label_metrics"]) == summary_from_details(dev["details"])
+    assert [d["soundscape"] for d in dev["details"]] == SOUNDSCAPES
+    # ref/ plays the development test set: the figures are the package's scores on it
+    summary = run_score(VALID, REF, ScoreConfig(workers=1, n_resamples=0)).results["summary"]
+    assert summary["capi_sdri"] == pytest.approx(dev["CAPI-SDRi"]["mean"], abs=1e-9)
+    assert summary["accuracy_src"] == pytest.approx(dev["label_metrics"]["accuracy_src"])
 
 
 def test_valid_package_without_reference_passes_clean():
@@ -123,3 +140,72 @@ def test_force_scores_what_is_valid_and_says_what_was_skipped(tmp_path):
                                       "--force"])
     assert result.exit_code == 0, result.output
     assert "6 estimate files with errors were left out" in result.output
+
+
+# --- the packages the official DCASE tools write ---------------------------------------------------------
+
+
+def _members(archive: Path) -> list[str]:
+    with zipfile.ZipFile(archive) as z:
+        return z.namelist()
+
+
+def test_official_2026_zip_is_laid_out_as_the_official_scripts_write_it():
+    members = _members(OFFICIAL_2026)
+    assert {m.split("/")[0] for m in members} == {"Smith_ACME_task4_1"}  # one top folder, as `zip -r NAME.zip NAME`
+    assert "Smith_ACME_task4_1/" in members and "Smith_ACME_task4_1/eval_out/" in members
+    top = sorted(m.split("/", 1)[1] for m in members if m.count("/") == 1 and not m.endswith("/"))
+    assert top == ["dev_set_test_results.json", "eval_results.json"]  # no meta YAML inside
+    wavs = [m.rsplit("/", 1)[1] for m in members if m.endswith(".wav")]
+    assert "sample_3_1_Typing.wav" in wavs and not any(w.startswith("sample_3_0_") for w in wavs)  # skipped index
+    assert "sample_0_2_Doorbell.wav" in wavs and not any(w.startswith("sample_0_1_") for w in wavs)
+    with zipfile.ZipFile(OFFICIAL_2026) as z:
+        text = z.read("Smith_ACME_task4_1/eval_results.json").decode()
+        results = json.loads(text)
+        dev = json.loads(z.read("Smith_ACME_task4_1/dev_set_test_results.json"))
+        info = z.getinfo("Smith_ACME_task4_1/eval_out/sample_0_0_Speech.wav")
+        import io
+        import soundfile as sf
+        assert sf.info(io.BytesIO(z.read(info))).subtype == "PCM_16"
+    assert text.startswith('{\n    "nparams"')  # json.dump(..., indent=4)
+    assert list(schema_errors("eval_results", results)) == []
+    assert [e["soundscape"] for e in results["probabilities"]] == SOUNDSCAPES
+    assert next(e for e in results["probabilities"] if e["soundscape"] == "sample_2")["estimate"] == []
+    assert sorted(e["filename"] for p in results["probabilities"] for e in p["estimate"]) == sorted(wavs)
+    assert list(schema_errors("dev_set_test_results", dev)) == []
+    assert (dev["CAPI-SDRi"], dev["label_metrics"]) == summary_from_details(dev["details"])
+    sample_0 = dev["details"][0]
+    assert sample_0["est_labels"] == ["Speech", "silence", "Doorbell"] and len(sample_0["probabilities"]) == 3
+
+
+def test_official_2025_zip_holds_only_its_estimates():
+    members = _members(OFFICIAL_2025)
+    assert {m.split("/")[0] for m in members} == {"Smith_ACME_task4_2_out"}
+    files = [m for m in members if not m.endswith("/")]
+    assert files and all(m.startswith("Smith_ACME_task4_2_out/eval_out/") and m.endswith(".wav") for m in files)
+    assert all(m.rsplit("/", 1)[1].count("_") == 2 for m in files)  # <mix>_<Label>.wav: sample_0_Speech.wav
+
+
+@pytest.mark.parametrize("archive", [OFFICIAL_2026, OFFICIAL_2025], ids=["2026", "2025"])
+def test_official_zips_validate_with_exit_0(tmp_path, archive):
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["validate", str(archive), "--ref", str(REF), "--json", str(out), "--strict"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["findings"] == []
+
+
+@pytest.mark.parametrize("archive", [OFFICIAL_2026, OFFICIAL_2025], ids=["2026", "2025"])
+def test_official_zips_score_against_the_sample_reference(tmp_path, archive):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["score", str(archive), "--ref", str(REF), "--out", str(out),
+                                      "--workers", "1", "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    assert (out / "results.json").is_file()
+    summary = run_score(archive, REF, ScoreConfig(workers=1, n_resamples=0)).results["summary"]
+    assert summary["n_mixtures"] == 6
+    # the 2025 form holds one file per label: one of sample_1's two FootSteps is missed (8 TP, 1 FN)
+    assert summary["accuracy_src"] == pytest.approx(100.0 if archive == OFFICIAL_2026 else 800 / 9)
+    if archive == OFFICIAL_2026:  # ref/ plays the development test set: dev figures are these scores
+        with zipfile.ZipFile(archive) as z:
+            dev = json.loads(z.read("Smith_ACME_task4_1/dev_set_test_results.json"))
+        assert summary["capi_sdri"] == pytest.approx(dev["CAPI-SDRi"]["mean"], abs=1e-9)
