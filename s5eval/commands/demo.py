@@ -93,7 +93,7 @@ def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | 
     from ..cli import cli
 
     if not baseline_available():
-        stdout.print('  baseline skipped: torch is not installed (pip install "s5eval[baseline]")')
+        stdout.print('  baseline skipped: torch is not installed (pip install "s5eval\\[baseline]")')
         return None
     if not checkpoint or not Path(checkpoint).is_file():
         stdout.print("  baseline skipped: no trained checkpoint (pass --baseline-ckpt PATH)")
