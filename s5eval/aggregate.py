@@ -94,7 +94,7 @@ def per_class(records: Sequence[MixtureRecord]) -> dict[str, dict]:
     sdri: dict[str, list[float]] = {}
     for r in records:
         est, ref = Counter(r.est_labels), Counter(r.ref_labels)
-        for label in set(est) | set(ref):
+        for label in sorted(set(est) | set(ref)):  # a defined order (outputs never depend on hash seeds)
             s = stats.setdefault(label, {"n_ref": 0, "n_est": 0, "tp": 0, "fp": 0, "fn": 0})
             hit = min(est[label], ref[label])
             s["n_ref"] += ref[label]

@@ -11,7 +11,13 @@ Layout under the cache folder::
     records/<k[:2]>/<key>.json    one MixtureRecord, written atomically
     references/<k[:2]>/<key>.json the reference figures of one mixture (ReferenceFacts), keyed by the
                                   content of the mixture and its targets: shared by every submission
-    file_digests.json             path -> (size, mtime_ns, inode, blake2b); saves re-hashing unchanged files
+    file_digests.json             path -> (size, mtime_ns, inode, ctime_ns, blake2b); saves re-hashing unchanged
+                                  files (the ctime changes on any rewrite, also one that puts the mtime back)
+
+Anything read back is checked before it is trusted: an entry that is not
+JSON, is truncated, has the wrong type or wrong fields, or does not fit the
+mixture it is looked up for counts as missing and is recomputed (and
+overwritten); a damaged digest index is ignored.
 
 File contents are hashed with BLAKE2b (256-bit), which is cryptographically
 strong and on CPUs without SHA instructions nearly twice as fast as SHA-256;
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,28 +43,24 @@ from .atomic import write_json_atomic, write_text_atomic
 from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions
 from .findings import Finding, is_reference_problem
 
-CACHE_FORMAT = 2  # 2: BLAKE2b file digests
+CACHE_FORMAT = 3  # 2: BLAKE2b file digests; 3: the digest index stamp holds st_ctime_ns (an older one is not trusted)
+INDEX_FORMAT = CACHE_FORMAT  # of file_digests.json
 DIGEST_INDEX = "file_digests.json"
+_STAMP_LENGTH = 4  # size, mtime_ns, inode, ctime_ns
 _RECORD_FIELD_NAMES = tuple(f.name for f in fields(MixtureRecord) if f.name != "reference")  # facts stay in memory
 _RECORD_FIELDS = set(_RECORD_FIELD_NAMES)
 
 
 class FileDigests:
-    """BLAKE2b-256 of file contents, remembered by (size, mtime_ns, inode) so unchanged files are read once."""
+    """BLAKE2b-256 of file contents, remembered by (size, mtime_ns, inode, ctime_ns) so unchanged files are read once."""
 
     def __init__(self, index_path: Path | None = None):
         self.index_path = index_path
         self._lock = threading.Lock()
         self._known: dict[str, list] = {}
         self._dirty = False
-        if index_path is not None and index_path.is_file():
-            try:
-                loaded = json.loads(index_path.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict) and loaded.get("format") == CACHE_FORMAT:
-                    files = loaded.get("files", {})
-                    self._known = {k: v for k, v in files.items() if isinstance(v, list) and len(v) == 4}
-            except (OSError, ValueError):
-                self._known = {}
+        if index_path is not None:
+            self._known = _read_index(index_path)
         self.hashed = 0  # files actually read in this process
 
     def digest(self, path: str | Path) -> str:
@@ -77,10 +80,10 @@ class FileDigests:
         """(index key, stamp, remembered digest or None when the file is new or changed)."""
         key = os.path.abspath(path)
         st = os.stat(key)
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
         with self._lock:
             known = self._known.get(key)
-        return key, stamp, (known[3] if known is not None and known[:3] == stamp else None)
+        return key, stamp, (known[_STAMP_LENGTH] if known is not None and known[:_STAMP_LENGTH] == stamp else None)
 
     def forget_under(self, folder: str | Path) -> None:
         """Drop remembered digests below ``folder`` (e.g. a temporary extraction of a zip)."""
@@ -91,13 +94,16 @@ class FileDigests:
                 self._dirty = True
 
     def save(self) -> None:
-        """Write the index (atomically) when new digests were computed."""
+        """Write the index (atomically) when new digests were computed; one that cannot be written is skipped."""
         with self._lock:
             if self.index_path is None or not self._dirty:
                 return
-            snapshot = {"format": CACHE_FORMAT, "files": dict(self._known)}
+            snapshot = {"format": INDEX_FORMAT, "files": dict(self._known)}
             self._dirty = False
-        write_json_atomic(self.index_path, snapshot)
+        try:
+            write_json_atomic(self.index_path, snapshot)
+        except OSError:  # full disk, read-only cache: files are hashed again next time
+            pass
 
     def digest_all(self, paths: Iterable[str | Path], threads: int) -> None:
         """Hash every file not known yet, ``threads`` at a time (later :meth:`digest` calls are lookups)."""
@@ -108,6 +114,27 @@ class FileDigests:
             return
         with ThreadPoolExecutor(max_workers=threads) as pool:
             list(pool.map(self.digest, todo))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_digest(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _read_index(path: Path) -> dict[str, list]:
+    """The entries of a digest index that are well formed; {} for a missing, damaged or older index."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeError, RecursionError):
+        return {}
+    if not isinstance(loaded, dict) or loaded.get("format") != INDEX_FORMAT or not isinstance(loaded.get("files"), dict):
+        return {}
+    return {k: v for k, v in loaded["files"].items()
+            if isinstance(v, list) and len(v) == _STAMP_LENGTH + 1 and all(_is_int(x) for x in v[:_STAMP_LENGTH])
+            and _is_digest(v[_STAMP_LENGTH])}
 
 
 def _blake2b_256() -> "hashlib._Hash":
@@ -152,9 +179,58 @@ def record_to_dict(record: MixtureRecord) -> dict:
     return data
 
 
-def record_from_dict(data: dict) -> MixtureRecord:
-    kwargs = {k: v for k, v in data.items() if k in _RECORD_FIELDS}
-    kwargs["findings"] = [Finding(**f) for f in data.get("findings", [])]
+def _number(value, optional: bool = False) -> bool:
+    if value is None:
+        return optional
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _str_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
+_SCALAR = (str, int, float, bool, type(None))
+_FIELD_CHECKS = {
+    "soundscape": lambda v: isinstance(v, str),
+    "ref_labels": _str_list, "est_labels": _str_list,
+    **{name: lambda v: _is_int(v) and v >= 0 for name in ("tp", "fp", "fn", "n_entries", "n_pairs")},
+    **{name: lambda v: _number(v, True) for name in ("capi_sdri", "capi_sdri_official", "capi_sdri_paper",
+                                                        "ca_sdri_2025")},
+    "tp_sdri_sum": _number, "penalty_mass": _number,
+    "label_set_correct_2025": lambda v: v is None or isinstance(v, bool),
+    "casa_sdr": lambda v: v is None or (isinstance(v, dict) and all(isinstance(k, str) and _number(x, True)
+                                                                     for k, x in v.items())),
+    "pairing": lambda v: isinstance(v, str),
+    "sources": lambda v: isinstance(v, list) and all(
+        isinstance(row, dict) and row.get("kind") in ("tp", "fn", "fp") and isinstance(row.get("label"), str)
+        and (row["kind"] != "tp" or _number(row.get("sdri")))
+        and all(isinstance(k, str) and isinstance(x, _SCALAR) for k, x in row.items()) for row in v),
+    "findings": lambda v: isinstance(v, list) and all(
+        isinstance(f, dict) and set(f) == _FINDING_FIELDS and all(isinstance(x, str) for x in f.values()) for f in v),
+    "scored": lambda v: isinstance(v, bool),
+}
+_FINDING_FIELDS = {f.name for f in fields(Finding)}
+
+
+def record_from_dict(data: dict, job: MixtureJob | None = None) -> MixtureRecord:
+    """The record stored as ``data``; ValueError when ``data`` is not a well-formed record (of ``job``'s mixture).
+
+    Every field must be there with the right type (a record written by another
+    version, damaged or edited is refused, never half-trusted); with ``job``
+    the soundscape and labels must be the job's.
+    """
+    if not isinstance(data, dict) or set(data) != _RECORD_FIELDS:
+        raise ValueError("not a record")
+    bad = [name for name, check in _FIELD_CHECKS.items() if not check(data[name])]
+    if bad:
+        raise ValueError(f"bad fields: {bad}")
+    if data["tp"] + data["fn"] != len(data["ref_labels"]) or data["tp"] + data["fp"] != len(data["est_labels"]):
+        raise ValueError("inconsistent counts")
+    if job is not None and (data["soundscape"] != job.name or data["ref_labels"] != [t.label for t in job.targets]
+                            or data["est_labels"] != [e.label for e in job.estimates]):
+        raise ValueError("the record of another mixture")
+    kwargs = dict(data)
+    kwargs["findings"] = [Finding(**f) for f in data["findings"]]
     return MixtureRecord(**kwargs)
 
 
@@ -172,13 +248,14 @@ class RecordCache:
     def _path(self, key: str, kind: str = "records") -> Path:
         return self.root / kind / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> MixtureRecord | None:
-        """The stored record, or None when absent or unreadable."""
+    def get(self, key: str, job: MixtureJob | None = None) -> MixtureRecord | None:
+        """The stored record, or None when absent, unreadable or damaged (any content that is not a record of ``job``)."""
         path = self._path(key)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            record = record_from_dict(data["record"]) if data.get("key") == key else None
-        except (OSError, ValueError, KeyError, TypeError):
+            record = record_from_dict(data["record"], job) if isinstance(data, dict) and data.get("key") == key \
+                else None
+        except (OSError, ValueError, KeyError, TypeError, UnicodeError, RecursionError):
             record = None
         if record is None:
             self.misses += 1
@@ -190,15 +267,17 @@ class RecordCache:
         """Stored reference figures for ``job`` (its target paths filled in), or None."""
         try:
             data = json.loads(self._path(key, "references").read_text(encoding="utf-8"))
-            if data.get("key") != key:
-                return None
-            facts = ReferenceFacts(tuple(t.path for t in job.targets), int(data["frames"]), int(data["samplerate"]),
-                                   tuple(float(v) for v in data["target_energies"]),
-                                   tuple(float(v) for v in data["mixture_error_energies"]))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, UnicodeError, RecursionError):
             return None
-        return facts if len(facts.target_energies) == len(facts.target_paths) == len(facts.mixture_error_energies) \
-            else None
+        if not (isinstance(data, dict) and data.get("key") == key and _is_int(data.get("frames"))
+                and _is_int(data.get("samplerate")) and data["frames"] > 0 and data["samplerate"] > 0):
+            return None
+        energies = [data.get("target_energies"), data.get("mixture_error_energies")]
+        if not all(isinstance(values, list) and len(values) == len(job.targets)
+                   and all(_number(v) and v >= 0 for v in values) for values in energies):
+            return None
+        return ReferenceFacts(tuple(t.path for t in job.targets), data["frames"], data["samplerate"],
+                              tuple(float(v) for v in energies[0]), tuple(float(v) for v in energies[1]))
 
     def put_reference(self, key: str, facts: ReferenceFacts) -> None:
         """Store reference figures (floats are written with repr, so they read back exactly)."""
@@ -241,6 +320,6 @@ class RecordCache:
         return [mixture_key(job, options, self.digests) for job in jobs]
 
     def save(self) -> None:
-        """Finish writing the records and write the digest index."""
+        """Finish writing the records and write the digest index (what cannot be written is recomputed later)."""
         self.flush()
         self.digests.save()

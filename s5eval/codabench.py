@@ -13,10 +13,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from .atomic import write_atomic, write_json_atomic
+from .atomic import atomic_batch, write_atomic, write_error, write_json_atomic, writing_outputs
 from .findings import EXIT_INVALID, Finding, S5InputError, error
 from .report import print_package_findings
-from .outputs import flat_scores
+from .outputs import check_out_dir, flat_scores
 from .score import ScoreConfig, run_score
 
 SCORES = "scores.json"
@@ -91,23 +91,37 @@ def findings_html(findings: list[Finding], exit_code: int) -> str:
 
 
 def run_codabench(input_dir: str | Path, output_dir: str | Path, config: ScoreConfig | None = None) -> int:
-    """Score ``INPUT/res`` against ``INPUT/ref``; return the exit code (0 on success)."""
+    """Score ``INPUT/res`` against ``INPUT/ref``; return the exit code (0 on success).
+
+    ``OUTPUT`` may not lie in ``INPUT/res`` or ``INPUT/ref`` nor be a file
+    (exit 2). When ``OUTPUT`` cannot be written (full disk, read-only) the
+    finding ``E_OUT_WRITE`` is raised (exit 2); no page can be left then.
+    """
     from .score_all import _opened
     inp, out = Path(input_dir), Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / SCORES).unlink(missing_ok=True)
+    check_out_dir(out, [(inp / "res", "INPUT/res (the submission)"), (inp / "ref", "INPUT/ref (the reference set)")],
+                  option="OUTPUT", probe=True)
+    with writing_outputs(out):
+        (out / SCORES).unlink(missing_ok=True)
     try:
-        with _opened(submission_in(inp / "res")) as root:
-            run = run_score(root, inp / "ref", config or ScoreConfig())
+        submission = submission_in(inp / "res")
+        with _opened(submission) as root:
+            run = run_score(root, inp / "ref", config or ScoreConfig(), source=str(submission))
         scores = flat_scores(run.results)
-        print_package_findings(run.findings + run.package_findings)  # to the scoring log
-        write_atomic(out / DETAILS, lambda h: h.write(results_html(run.results, run.findings + run.package_findings)))
-        write_json_atomic(out / SCORES, scores)
-        return 0
-    except S5InputError as exc:
+        page = results_html(run.results, run.findings + run.package_findings)
+    except S5InputError as exc:  # also E_TEMP_WRITE: the page says so
         findings, code = exc.findings, exc.exit_code
     except Exception as exc:  # the scoring program must always leave a page saying what went wrong
         findings, code = [error("E_INTERNAL", str(inp), f"{type(exc).__name__}: {exc}")], EXIT_INVALID
-    (out / SCORES).unlink(missing_ok=True)
-    write_atomic(out / DETAILS, lambda h: h.write(findings_html(findings, code)))
+    else:
+        print_package_findings(run.findings + run.package_findings)  # to the scoring log
+        with writing_outputs(out), atomic_batch():
+            write_atomic(out / DETAILS, lambda h: h.write(page))
+            write_json_atomic(out / SCORES, scores)
+        return 0
+    try:
+        (out / SCORES).unlink(missing_ok=True)
+        write_atomic(out / DETAILS, lambda h: h.write(findings_html(findings, code)))
+    except OSError as problem:  # the submission's findings still come first
+        findings = [*findings, *write_error(problem, out).findings]
     raise S5InputError(findings, code)

@@ -5,15 +5,17 @@ so memory holds one mixture's audio per worker and never grows with the set.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .findings import Finding, error, warning
-from .io.audio import AudioReadError, read_audio
+from .io.audio import (AudioReadError, NotRegularAudioError, TruncatedAudioError, may_hold_nonfinite,
+                       read_audio)
 from .io.buffers import SampleBuffers, thread_buffers
 from .metrics.ca2025 import ca_sdri_2025_from_matrices
-from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices, selections_agree
+from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices, nonfinite_findings, selections_agree
 from .metrics.label_counts import label_counts
 from .metrics.sdr import energy, error_energy
 
@@ -103,6 +105,17 @@ class MixtureRecord:
         return self.n_ref == self.n_est
 
 
+def read_problem(exc: AudioReadError, prefix: str, path: str) -> Finding:
+    """The finding for a file that could not be read: ``<prefix>TRUNCATED``, ``NOT_REGULAR_FILE`` or ``UNREADABLE``."""
+    if isinstance(exc, TruncatedAudioError):
+        kind = "TRUNCATED"
+    elif isinstance(exc, NotRegularAudioError):
+        kind = "NOT_REGULAR_FILE"
+    else:
+        kind = "UNREADABLE"
+    return error(prefix + kind, path, f"{exc}")
+
+
 def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
                   findings: list[Finding], buffers: SampleBuffers) -> np.ndarray | None:
     """Read a mono source; problems become findings (reference problems get E_REF_ codes)."""
@@ -110,7 +123,7 @@ def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
     try:
         samples, info = read_audio(job.path, buffers=buffers, pcm16_as_int16=True)
     except AudioReadError as exc:
-        findings.append(error(prefix + "UNREADABLE", job.path, f"{exc}"))
+        findings.append(read_problem(exc, prefix, job.path))
         return None
     problems = []
     if info.channels != 1:
@@ -127,7 +140,7 @@ def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
         findings.extend(problems)
         return None
     mono = samples[:, 0]
-    if not info.subtype.startswith("PCM") and not np.isfinite(mono).all():  # integer PCM cannot hold NaN
+    if may_hold_nonfinite(info) and not np.isfinite(mono).all():  # integer PCM cannot hold NaN
         findings.append(error(prefix + "NONFINITE", job.path, "contains NaN or infinite samples"))
         return None
     if role == "estimate" and not mono.any():
@@ -175,7 +188,17 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
         try:
             mixture, mix_info = read_audio(job.mixture_path, channel=0, buffers=buffers, pcm16_as_int16=True)
         except AudioReadError as exc:
-            findings.append(error("E_REF_UNREADABLE", job.mixture_path, str(exc)))
+            findings.append(read_problem(exc, "E_REF_", job.mixture_path))
+            record.scored = False
+            return record
+        mixture_fault = None  # the mixture's own faults are the reference set's, never the participant's
+        if mix_info.frames <= 0:
+            mixture_fault = error("E_REF_EMPTY_AUDIO", job.mixture_path, "the mixture holds no samples")
+        elif may_hold_nonfinite(mix_info) and not np.isfinite(mixture).all():
+            mixture_fault = error("E_REF_NONFINITE", job.mixture_path,
+                                  "the mixture contains NaN or infinite samples (channel 0)")
+        if mixture_fault is not None:
+            findings.append(mixture_fault)
             record.scored = False
             return record
         frames, rate = mix_info.frames, mix_info.samplerate
@@ -213,6 +236,12 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     if options.casa:
         from .metrics.casa import casa_sdr
         record.casa_sdr = casa_sdr(record.est_labels, ests, record.ref_labels, refs, mixture).to_dict()
+    figures = (record.capi_sdri_official, record.capi_sdri_paper, record.ca_sdri_2025,
+               *(record.casa_sdr or {}).values())
+    if not all(v is None or math.isfinite(v) for v in figures):  # an energy beyond float32: official SDR ±inf/NaN
+        findings.extend(nonfinite_findings([e.path for e in job.estimates], [t.path for t in job.targets], ests, refs,
+                                           facts.target_energies, facts.mixture_error_energies))
+        record.scored = False
     return record
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from .atomic import write_atomic, write_json_atomic
+from .atomic import atomic_batch, write_atomic, write_json_atomic
 from .engine import MixtureRecord
+from .findings import EXIT_USAGE, S5InputError, error
 
 OUTPUT_FILES = ("results.json", "scores.json", "per_mixture.csv", "per_source.csv")
 PER_MIXTURE_COLUMNS = ("soundscape", "subsets", "n_ref", "n_est", "tp", "fp", "fn", "mixture_correct",
@@ -71,14 +73,21 @@ def mixture_rows(records: list[MixtureRecord], subsets: dict[str, list[str]]) ->
 
 def write_outputs(out_dir: str | Path, results: dict, records: list[MixtureRecord],
                   subsets: dict[str, list[str]]) -> list[Path]:
-    """Write the four files; ``scores.json`` last, so its presence means the others are complete."""
+    """Write the four files; ``scores.json`` last, so its presence means the others are complete.
+
+    All four are written to temporary files first and renamed into place only
+    when every one is complete (:func:`s5eval.atomic.atomic_batch`): a full disk
+    leaves the earlier results as they were. Raises ``OSError``.
+    """
     out = Path(out_dir)
     scored = [r for r in records if r.scored]
-    write_json_atomic(out / "results.json", results)
-    write_atomic(out / "per_mixture.csv", lambda h: _write_csv(h, PER_MIXTURE_COLUMNS, mixture_rows(scored, subsets)))
-    write_atomic(out / "per_source.csv",
-                 lambda h: _write_csv(h, PER_SOURCE_COLUMNS, (row for r in scored for row in r.sources)))
-    write_json_atomic(out / "scores.json", flat_scores(results))
+    with atomic_batch():
+        write_json_atomic(out / "results.json", results)
+        write_atomic(out / "per_mixture.csv",
+                     lambda h: _write_csv(h, PER_MIXTURE_COLUMNS, mixture_rows(scored, subsets)))
+        write_atomic(out / "per_source.csv",
+                     lambda h: _write_csv(h, PER_SOURCE_COLUMNS, (row for r in scored for row in r.sources)))
+        write_json_atomic(out / "scores.json", flat_scores(results))
     return [out / name for name in OUTPUT_FILES]
 
 
@@ -86,3 +95,63 @@ def remove_stale_outputs(out_dir: str | Path) -> None:
     """After a failed run, remove results a leaderboard could mistake for this run's."""
     for name in ("scores.json", "results.json"):
         (Path(out_dir) / name).unlink(missing_ok=True)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_out_dir(out_dir: str | Path, protected: Iterable[tuple[str | Path | None, str]] = (),
+                  option: str = "--out", probe: bool = False) -> Path:
+    """Refuse an output folder that would write into an input; return it resolved.
+
+    ``protected``: (path, what) of the inputs; an output folder equal to or
+    inside one that is a folder is refused (``E_OUT_INSIDE_INPUT``; next to a
+    ``.zip`` is fine). An output that is an existing file, or lies below one,
+    is refused (``E_OUT_IS_FILE``). Paths are compared resolved (symbolic
+    links, ``..``). Both are usage errors (exit 2). ``probe``: create the folder
+    and a test file in it now, so a read-only or full disk is reported
+    (``E_OUT_WRITE``) before any work is done.
+    """
+    shown = str(out_dir)
+    resolved = Path(os.path.realpath(out_dir))
+    ancestor = resolved
+    while not os.path.lexists(ancestor) and ancestor.parent != ancestor:
+        ancestor = ancestor.parent
+    if os.path.lexists(ancestor) and not ancestor.is_dir():
+        where = "is" if ancestor == resolved else f"lies below {ancestor}, which is"
+        raise S5InputError([error("E_OUT_IS_FILE", shown, f"{option} {where} an existing file, not a folder; "
+                                  "give a folder (it is created when missing)")], exit_code=EXIT_USAGE)
+    for path, what in protected:
+        if path is None or not _is_folder(path):
+            continue
+        folder = Path(os.path.realpath(path))
+        if _within(resolved, folder):
+            how = "is" if resolved == folder else "lies inside"
+            raise S5InputError([error("E_OUT_INSIDE_INPUT", shown,
+                                      f"{option} {how} {what} ({path}); results would be written into the input: "
+                                      "choose a folder outside it")], exit_code=EXIT_USAGE)
+    if probe:
+        probe_writable(out_dir)
+    return resolved
+
+
+def _is_folder(path: str | Path) -> bool:
+    """``Path.is_dir`` that answers False where the path cannot even be looked at (e.g. a name too long)."""
+    try:
+        return Path(path).is_dir()
+    except OSError:
+        return False
+
+
+def probe_writable(out_dir: str | Path) -> None:
+    """Create the folder and a test file in it: a read-only or full disk is ``E_OUT_WRITE`` (exit 2) now."""
+    from .atomic import _create, write_error
+
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create(Path(out_dir) / "write-test")
+        os.close(fd)
+        tmp.unlink()
+    except OSError as exc:
+        raise write_error(exc, out_dir) from None

@@ -119,7 +119,7 @@ def listing_digest(files: Sequence[Path], root: Path) -> str:
         relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
         lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size))
     for relative, size in sorted(lines, key=lambda line: line[0].split("/")):  # pathlib's order
-        digest.update(f"{relative}\t{size}\n".encode())
+        digest.update(f"{relative}\t{size}\n".encode("utf-8", "surrogateescape"))  # names need not be UTF-8
     return digest.hexdigest()
 
 
@@ -137,7 +137,7 @@ def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> 
 def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | None = None,
               progress: Callable[[int, int], None] | None = None,
               scorer: Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]] | None = None,
-              ) -> ScoreRun:
+              source: str | None = None) -> ScoreRun:
     """Score a submission (folder or ``.zip``) against a reference set; see the module docstring for errors.
 
     The submission is first checked like ``s5eval validate`` does for the
@@ -148,12 +148,16 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
 
     ``scorer`` replaces :func:`iter_scores` (same arguments, records in job order):
     ``score-all`` passes one that serves cached records and farms the rest out.
+
+    ``source``: what the user gave, when ``sub_path`` is not it (``score-all``
+    and ``codabench`` pass the folder of an extracted zip and name the zip here):
+    provenance and findings name it.
     """
     config = config or ScoreConfig()
     if config.metric not in METRICS:
         raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=2)
     with submission_folder(sub_path, config.archive_limits) as folder:
-        return _run_score_folder(folder, sub_path, ref_path, config, progress, scorer)
+        return _run_score_folder(folder, source or str(sub_path), ref_path, config, progress, scorer)
 
 
 def check_files(submission: Submission, reference: ReferenceSet, config: ScoreConfig,
@@ -209,9 +213,9 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
                 raise S5InputError(findings + package_findings(ctx))
         around = package_findings(ctx)  # also while the pool scores
         digests = listing_digests(reference, submission)  # also while the pool scores
-        for done, record in enumerate(scores, start=1):
+        for done, (job, record) in enumerate(zip(jobs, scores), start=1):
             records.append(record)
-            findings.extend(record.findings)
+            findings.extend(_shown_findings(record, job, ctx))
             if progress:
                 progress(done, len(jobs))
     ref_problems = [f for f in findings if is_reference_problem(f)]
@@ -226,6 +230,19 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     results = build_results(scored, subsets, config, reference, submission, len(records), digests)
     skipped_names = [Path(p).name for p in sorted(skipped)]
     return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names, around)
+
+
+def _shown_findings(record: MixtureRecord, job: MixtureJob, ctx: Context) -> list[Finding]:
+    """The record's findings with its estimates named as the user gave them.
+
+    Not the temporary folder of an extracted zip, nor the path of the run that
+    put a cached record in the cache (matched by filename within the mixture).
+    """
+    shown: dict[str, str] = {}
+    for estimate in job.estimates:
+        shown[estimate.path] = shown[Path(estimate.path).name] = ctx.shown(Path(estimate.path))
+    return [f if is_reference_problem(f) or not (name := shown.get(f.file) or shown.get(Path(f.file).name))
+            else Finding(f.code, f.severity, name, f.message) for f in record.findings]
 
 
 def listing_digests(reference: ReferenceSet, submission: Submission) -> tuple[str, str | None]:

@@ -10,7 +10,13 @@ For each submission (a folder or a ``.zip``) in ``SUBS_DIR`` the results go to
   ``complete.json`` is there and the digests match (:func:`read_complete`), so
   a run killed half-way through writing is never read as a result;
 * on failure ``failed.json`` with the findings and the exit code; any older
-  result is removed first.
+  result is removed once it is written.
+
+New files are written in full before anything old is replaced or removed: an
+output that cannot be written (full disk, read-only ``OUT``) stops the run with
+``E_OUT_WRITE`` (exit 2), is never recorded as a failed submission, and leaves
+every earlier complete result as it was. ``OUT`` (and ``--cache``) may not lie
+in the submissions folder or the reference set (``E_OUT_INSIDE_INPUT``).
 
 Per-mixture records are cached by content (:mod:`s5eval.cache`) under
 ``OUT/.s5eval-cache``, so a re-run recomputes only mixtures whose files or
@@ -22,21 +28,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from .atomic import write_json_atomic
+from .atomic import OutputWriteError, atomic_batch, write_json_atomic, writing_outputs
 from .cache import RecordCache, reference_key
 from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions, score_mixture
 from .findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
 from .io.refset import load_reference_set
-from .io.package import (dev_summary, meta_facts, package_label, read_dev_results, read_eval_results, read_meta,
-                         team_of)
+from .io.package import (dev_summary, meta_facts, nested, package_label, parameter_count, read_dev_results,
+                         read_eval_results, read_meta, team_of)
 from .io.submission import Submission
 from .labels import resolve_label_set
-from .outputs import OUTPUT_FILES, write_outputs
+from .outputs import OUTPUT_FILES, check_out_dir, probe_writable, write_outputs
 from .score import ScoreConfig, ScoreRun, iter_scores, run_score
 
 try:  # zip reading lives in s5eval.io.archive
@@ -124,7 +131,7 @@ class CachedScorer:
 
     def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
         keys = self.cache.keys(jobs, options, threads=workers)
-        cached = [self.cache.get(k) for k in keys]
+        cached = [self.cache.get(k, job) for k, job in zip(keys, jobs)]
         todo = [(job, reference_key(job, self.cache.digests)) for job, rec in zip(jobs, cached) if rec is None]
         missing = [self._with_known_reference(job, ref_key) for job, ref_key in todo]
         ref_keys = iter([ref_key for _, ref_key in todo])
@@ -191,9 +198,7 @@ def package_info(submission: Submission, label: str, meta: object = None, meta_s
                   "meta_source": None}
     if submission.eval_results is not None:
         eval_results, _ = read_eval_results(submission.eval_results)
-        nparams = eval_results.get("nparams") if isinstance(eval_results, dict) else None
-        if isinstance(nparams, int) and not isinstance(nparams, bool) and nparams >= 0:
-            info["nparams"] = nparams
+        info["nparams"] = parameter_count(nested(eval_results, "nparams"))
     if meta is None and submission.meta_yaml is not None:
         meta, _ = read_meta(submission.meta_yaml)
         meta_source = str(submission.meta_yaml)
@@ -209,9 +214,8 @@ def package_info(submission: Submission, label: str, meta: object = None, meta_s
         figures = dev_summary(document)
         if any(v is not None for v in figures.values()):
             dev = {**figures, "source": "dev_set_test_results.json"}
-            nparams = document.get("nparams")
-            if info["nparams"] is None and isinstance(nparams, int) and not isinstance(nparams, bool):
-                info["nparams"] = nparams
+            if info["nparams"] is None:
+                info["nparams"] = parameter_count(nested(document, "nparams"))
     if dev is None and facts is not None and any(v is not None for v in facts.dev.values()):
         dev = {**facts.dev, "source": "meta results.development_dataset"}
     info["dev_results"] = dev
@@ -234,25 +238,60 @@ def _package_info_with_meta(submission: Submission, label: str, meta_by_label: d
 
 
 def write_success(folder: Path, run: ScoreRun, info: dict) -> None:
-    """Write the result files; ``complete.json`` (with their digests) last, after removing the old one."""
-    (folder / COMPLETE).unlink(missing_ok=True)
-    (folder / FAILED).unlink(missing_ok=True)
-    write_outputs(folder, run.results, run.records, run.subsets)
-    write_json_atomic(folder / PACKAGE_INFO, info)
+    """Write the result files; ``complete.json`` (with their digests) last.
+
+    Every new file is complete on disk before anything old is removed or
+    replaced (:func:`atomic_batch`): a write that fails (``OSError``) leaves the
+    earlier result as it was.
+    """
     names = list(OUTPUT_FILES) + [PACKAGE_INFO]
-    write_json_atomic(folder / COMPLETE, {"files": {name: _sha256(folder / name) for name in names}})
+    with atomic_batch() as batch:
+        write_outputs(folder, run.results, run.records, run.subsets)
+        write_json_atomic(folder / PACKAGE_INFO, info)
+        write_json_atomic(folder / COMPLETE, {"files": {name: _sha256(batch.staged(folder / name)) for name in names}})
+        batch.remove(folder / COMPLETE)
+        batch.remove(folder / FAILED)
 
 
 def write_failure(folder: Path, label: str, findings: Sequence[Finding], exit_code: int) -> None:
-    """Record a failed submission; older results of it are removed first so none is mistaken for this run's."""
-    (folder / COMPLETE).unlink(missing_ok=True)
-    for name in OUTPUT_FILES:
-        (folder / name).unlink(missing_ok=True)
-    write_json_atomic(folder / FAILED, {"label": label, "team": team_of(label), "status": "failed",
-                                        "exit_code": exit_code, "findings": [f.to_dict() for f in findings]})
+    """Record a failed submission; older results of it are removed once ``failed.json`` is written.
+
+    ``failed.json`` is complete on disk before the old results are removed (a
+    write that fails, ``OSError``, leaves them as they were); then they go, so
+    none is mistaken for this run's.
+    """
+    with atomic_batch() as batch:
+        write_json_atomic(folder / FAILED, {"label": label, "team": team_of(label), "status": "failed",
+                                            "exit_code": exit_code, "findings": [f.to_dict() for f in findings]})
+        for name in (COMPLETE, *OUTPUT_FILES):
+            batch.remove(folder / name)
 
 
 # --- the run -------------------------------------------------------------------------------------------
+
+
+def check_out_folders(out: Path, cache_dir: str | Path | None, subs_dir: str | Path, ref: str | Path,
+                      labelled: Sequence[tuple[str, Path]]) -> None:
+    """Refuse (exit 2) an ``--out`` or ``--cache`` that would write into the submissions or the reference set.
+
+    Also refused: a submission or the reference set lying in a result folder
+    ``OUT/<label>`` (it would receive result files).
+    """
+    inputs = [(subs_dir, "the submissions folder"), (ref, "the reference set")]
+    check_out_dir(out, inputs)
+    if cache_dir is not None:
+        check_out_dir(cache_dir, inputs, option="--cache")
+    guarded = [(Path(p), f"the submission {p}") for _, p in labelled if Path(p).is_dir()] + \
+        [(Path(p), what) for p, what in inputs if Path(p).is_dir()]
+    for label, _ in labelled:
+        folder = Path(os.path.realpath(out / label))
+        for path, what in guarded:
+            resolved = Path(os.path.realpath(path))
+            if folder == resolved or folder in resolved.parents:
+                raise S5InputError([error("E_OUT_INSIDE_INPUT", str(out / label),
+                                          f"{what} is or lies inside the result folder of '{label}'; "
+                                          "choose an --out folder that holds no input")], exit_code=2)
+    probe_writable(out)  # a read-only or full disk stops the run before any scoring
 
 
 @dataclass
@@ -282,24 +321,27 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
     try:
         with _opened(path) as root:
             try:
-                run = run_score(root, ref, config, progress=progress, scorer=scorer)
+                run = run_score(root, ref, config, progress=progress, scorer=scorer, source=str(path))
                 info = _package_info_with_meta(run.submission, label, meta_by_label)
             finally:
                 if Path(root) != path:  # a zip extracted to a temporary folder
                     cache.digests.forget_under(root)
         info["source"] = str(path)
         info["package_findings"] = [f.to_dict() for f in run.package_findings]
-        write_success(folder, run, info)
-        headline = run.results["summary"].get(run.headline_key)
-        return SubmissionOutcome(label, str(path), "ok", headline, scorer.computed, scorer.reused,
-                                 findings=run.findings + run.package_findings)
-    except ReferenceSetError:
+    except (ReferenceSetError, OutputWriteError):  # not this submission's fault: stop the run
         raise
     except S5InputError as exc:
         findings, code = exc.findings, exc.exit_code
     except Exception as exc:  # one broken submission never stops the run
         findings, code = [error("E_INTERNAL", str(path), f"scoring failed: {type(exc).__name__}: {exc}")], EXIT_INVALID
-    write_failure(folder, label, findings, code)
+    else:
+        with writing_outputs(folder):  # a full disk is no failure of the submission: it stops the run
+            write_success(folder, run, info)
+        headline = run.results["summary"].get(run.headline_key)
+        return SubmissionOutcome(label, str(path), "ok", headline, scorer.computed, scorer.reused,
+                                 findings=run.findings + run.package_findings)
+    with writing_outputs(folder):
+        write_failure(folder, label, findings, code)
     return SubmissionOutcome(label, str(path), "failed", None, scorer.computed, scorer.reused,
                              sum(f.is_error for f in findings), findings)
 
@@ -321,6 +363,7 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
     config = config or ScoreConfig()
     out = Path(out_dir)
     paths = discover_submissions(subs_dir)
+    check_out_folders(out, cache_dir, subs_dir, ref, [(label_for(p), p) for p in paths])
     try:
         load_reference_set(ref, resolve_label_set(config.label_set))  # fail fast, before any submission
     except ValueError as exc:
@@ -348,9 +391,10 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
     finally:
         close()
         cache.save()
-    write_json_atomic(out / INDEX, {
-        "config": asdict(config),
-        "submissions": [{"label": o.label, "source": o.source, "status": o.status, "headline": o.headline,
-                         "computed": o.computed, "reused": o.reused, "n_errors": o.n_errors} for o in outcomes],
-    })
+    with writing_outputs(out):
+        write_json_atomic(out / INDEX, {
+            "config": asdict(config),
+            "submissions": [{"label": o.label, "source": o.source, "status": o.status, "headline": o.headline,
+                             "computed": o.computed, "reused": o.reused, "n_errors": o.n_errors} for o in outcomes],
+        })
     return outcomes

@@ -160,3 +160,37 @@ def test_selections_agree_means_same_pairing(seed):
         assert official.pairs == paper.pairs and official.value == paper.value
     else:
         assert any(len(cm.ref_index) > len(cm.est_index) > 0 for cm in matrices.values())
+
+
+def official_float32_brute_force(sdr32: np.ndarray) -> list[tuple[int, int]]:
+    """The official loop on float32 SDRs: per candidate the float32 mean (torch's order), the first maximum,
+    a NaN mean counting as the maximum (torch.argmax)."""
+    from s5eval.metrics.official_f32 import candidate_means
+
+    n_est, n_ref = sdr32.shape
+    n_tp = min(n_est, n_ref)
+    best, best_pairs = None, []
+    for refs in combinations(range(n_ref), n_tp):
+        for ests in permutations(range(n_est), n_tp):
+            mean = candidate_means(np.array([[sdr32[e, r] for e, r in zip(ests, refs)]], dtype=np.float32))[0]
+            if best is None or (np.isnan(mean) and not np.isnan(best)) or (not np.isnan(best) and mean > best):
+                best, best_pairs = mean, list(zip(ests, refs))
+    return best_pairs
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_official_decision_equals_the_float32_loop(seed):
+    """Gains within float32 ulps of each other, seen by the fast path in float64 with noise far below the decision
+    margin: the candidates handed to ``decide`` always include the float32 loop's choice, and it wins."""
+    from s5eval.metrics.official_f32 import candidate_means, first_argmax
+
+    rng = np.random.default_rng(3000 + seed)
+    n_est, n_ref = (int(v) for v in rng.integers(1, 6, size=2))
+    base = np.float32(rng.choice([0.0, 3.0, -7.5, 20.0]))
+    ulps = rng.integers(-3, 4, size=(n_est, n_ref))
+    sdr32 = (base + ulps * np.spacing(base if base else np.float32(1e-6))).astype(np.float32)
+    if seed % 4 == 0:
+        sdr32[rng.integers(n_est), rng.integers(n_ref)] = -np.inf  # an overflowed pair
+    gain = sdr32.astype(np.float64) + rng.uniform(-1e-5, 1e-5, size=sdr32.shape)
+    decide = lambda ests, refs: first_argmax(candidate_means(sdr32[ests, refs]))  # noqa: E731
+    assert best_pairing(gain, decide) == official_float32_brute_force(sdr32)

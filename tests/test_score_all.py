@@ -165,10 +165,12 @@ def test_killed_while_writing_is_never_read(case, monkeypatch):
     monkeypatch.setattr(score_all_module, "write_outputs", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         score_all(subs, ref, out, ScoreConfig(workers=1, n_resamples=60))
-    assert not (out / "Beta_Uni_task4_1" / COMPLETE).exists()
+    # new files are renamed into place only once all are written: the earlier complete result is intact
+    assert read_complete(out / "Beta_Uni_task4_1") is not None
+    assert json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())["summary"]["capi_sdri"] != -99.0
+    assert not list((out / "Beta_Uni_task4_1").glob(".*.tmp"))
     loaded = load_inputs([out])
-    assert "Beta_Uni_task4_1" not in [s.label for s in loaded.systems]
-    assert any("Beta_Uni_task4_1" in path for path, _ in loaded.skipped)
+    assert "Beta_Uni_task4_1" in [s.label for s in loaded.systems]
     # a tampered file behind a marker is refused too
     marker = out / "Alpha_Lab_task4_1"
     (marker / "per_mixture.csv").write_text("soundscape\n")

@@ -30,6 +30,18 @@ def workers_option(func: Callable) -> Callable:
                         help="Worker processes (default: all cores).")(func)
 
 
+def _check_subsets(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--subsets``: a preset or an existing file, checked before anything runs (a usage error, exit 2)."""
+    if value is not None:
+        from ..subsets import check_subsets_spec
+        try:
+            check_subsets_spec(value)
+        except S5InputError as exc:
+            print_findings(exc.findings)
+            ctx.exit(exc.exit_code)
+    return value
+
+
 def scoring_options(func: Callable) -> Callable:
     """The options that define what a score means, shared by ``score`` and ``score-all``."""
     from ..score import METRICS
@@ -43,7 +55,7 @@ def scoring_options(func: Callable) -> Callable:
                      help="Penalty in dB per missed source."),
         click.option("--penalty-fp", type=float, default=0.0, show_default=True,
                      help="Penalty in dB per false source."),
-        click.option("--subsets", default=None,
+        click.option("--subsets", default=None, callback=_check_subsets,
                      help="Extra subsets: a soundscape,subset CSV file or a preset (dcase2026-eval, dcase2025-eval)."),
         click.option("--label-set", default=None,
                      help="dcase2026t4 (default), dcase2025t4 or a file with one class a line."),

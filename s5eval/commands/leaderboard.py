@@ -4,7 +4,9 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
+from ..atomic import atomic_batch, writing_outputs
 from ..leaderboard import build_leaderboard, load_inputs, write_leaderboard
+from ..outputs import check_out_dir
 from ..leaderboard.render_terminal import terminal_table
 from ..leaderboard.table import RANKABLE
 from ..report import stderr, stdout
@@ -27,11 +29,13 @@ from .common import exits_on_input_error
 @exits_on_input_error
 def leaderboard_command(results, out_dir, metric, subset, n_resamples, seed, alpha, quiet):
     """Rank systems from RESULTS (results.json files, score --out folders or score-all output folders)."""
+    check_out_dir(out_dir, [(path, "a results input") for path in results])
     inputs = load_inputs(results)
     for path, why in inputs.skipped:
         stderr.print(f"[yellow]skipped[/] {escape(path)}: {escape(why)}", soft_wrap=True)
     board = build_leaderboard(inputs.systems, metric, subset, n_resamples, seed, alpha, inputs.skipped)
-    write_leaderboard(out_dir, board)
+    with writing_outputs(out_dir), atomic_batch():  # the four files replace the old ones together
+        write_leaderboard(out_dir, board)
     if not quiet:
         stdout.print(terminal_table(board))
         stdout.print(f"leaderboard written to {out_dir}/ (csv, md, html, json)")

@@ -6,8 +6,10 @@ import sys
 
 import click
 
+from ..atomic import write_error, writing_outputs
 from ..findings import S5InputError
-from ..outputs import remove_stale_outputs, write_outputs
+from ..io.archive import is_zip_path
+from ..outputs import check_out_dir, remove_stale_outputs, write_outputs
 from ..report import print_findings, print_package_findings, results_table, stderr, stdout
 from ..score import ScoreConfig, run_score
 from .common import exits_on_input_error, scoring_options
@@ -29,6 +31,9 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples,
                          seed, force)
     show_progress = not quiet and not as_json and stderr.is_terminal
+    if out_dir:  # before any work: never into the inputs, never onto a file
+        check_out_dir(out_dir, [(reference, "the reference set"),
+                                (None if is_zip_path(submission) else submission, "the submission")])
     try:
         if show_progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -40,12 +45,16 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
             run = run_score(submission, reference, config)
-    except S5InputError:
+    except S5InputError as exc:
         if out_dir:
-            remove_stale_outputs(out_dir)
+            try:
+                remove_stale_outputs(out_dir)
+            except OSError as problem:  # the scoring findings still come first
+                exc.findings.extend(write_error(problem, out_dir).findings)
         raise
     if out_dir:
-        write_outputs(out_dir, run.results, run.records, run.subsets)
+        with writing_outputs(out_dir):
+            write_outputs(out_dir, run.results, run.records, run.subsets)
     if run.findings:
         print_findings(run.findings)
         if run.skipped_files:

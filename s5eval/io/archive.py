@@ -17,13 +17,26 @@ problem becomes a finding with its own code:
 Extraction streams each member into a private temporary folder (mode 0700),
 counting the bytes actually produced, so a header that lies about sizes cannot
 get past the limits. Nothing is ever written outside that folder.
+
+The folder is named ``s5eval-zip-<pid>-<host>-<random>`` after the process
+and the machine (a hash of its host name) that made it. A killed process
+leaves it behind; the next extraction removes those of this machine whose
+process no longer runs, and those of other machines (a shared temporary
+folder) after a day (:func:`clean_stale_zip_folders`). A temporary
+folder that cannot be written (full disk, read-only, no permission) is
+``E_TEMP_WRITE`` (exit 2), not a fault of the zip.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
+import re
 import shutil
+import socket
 import stat
 import tempfile
+import time
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +47,20 @@ from ..findings import Finding, S5InputError, error
 
 _CHUNK = 1 << 20  # bytes read per step while extracting
 _MACOS_JUNK = "__MACOSX"
+TEMP_PREFIX = "s5eval-zip-"
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-([0-9a-f]{8})-[A-Za-z0-9_]+$")
+OTHER_HOST_STALE_S = 86400.0  # a folder another machine made is left alone this long
+
+
+def host_tag() -> str:
+    """8 hex digits naming this machine (its host name) in temporary folder names."""
+    return hashlib.blake2b(socket.gethostname().encode("utf-8", "replace"), digest_size=4).hexdigest()
+
+
+def temp_folder_prefix() -> str:
+    """The name prefix of this process's extraction folders: ``s5eval-zip-<pid>-<host>-``."""
+    return f"{TEMP_PREFIX}{os.getpid()}-{host_tag()}-"
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 @dataclass(frozen=True)
@@ -173,10 +200,14 @@ def extract_zip(path: str | Path, dest: str | Path, limits: ArchiveLimits = DEFA
                         sink.write(chunk)
     except S5InputError:
         raise
-    except FileExistsError:
-        raise S5InputError([error("E_ZIP_DUPLICATE_MEMBER", str(path),
-                                  "two members extract to the same file")]) from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, RuntimeError) as exc:
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRNOS:  # the machine's fault, not the zip's
+            raise temp_write_error(exc, dest) from None
+        if isinstance(exc, FileExistsError):
+            raise S5InputError([error("E_ZIP_DUPLICATE_MEMBER", str(path),
+                                      "two members extract to the same file")]) from None
+        raise S5InputError([error("E_ZIP_CORRUPT", str(path), f"cannot extract the zip: {exc}")]) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, RuntimeError) as exc:
         raise S5InputError([error("E_ZIP_CORRUPT", str(path), f"cannot extract the zip: {exc}")]) from None
     return dest
 
@@ -194,11 +225,75 @@ def submission_root_in(folder: Path) -> Path:
     return folder
 
 
+def temp_write_error(exc: OSError, where: str | Path) -> S5InputError:
+    """``E_TEMP_WRITE`` (exit 2) for a temporary folder that cannot be written: no fault of the zip.
+
+    An :class:`s5eval.atomic.OutputWriteError`, so ``score-all`` stops instead
+    of recording the submission as failed.
+    """
+    from ..atomic import OutputWriteError
+
+    why = os.strerror(exc.errno) if exc.errno else str(exc)
+    return OutputWriteError([error("E_TEMP_WRITE", str(where),
+                               f"cannot extract the zip into the temporary folder: {why}; free space there or "
+                               "point TMPDIR at a folder with room")])
+
+
+def _process_gone(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. another user's process: it runs
+        return False
+    return False
+
+
+def clean_stale_zip_folders(parent: str | Path | None = None) -> list[Path]:
+    """Remove extraction folders (``s5eval-zip-<pid>-<host>-…``) of processes that no longer run; return them.
+
+    Only this user's folders are removed: of this machine when their process is
+    gone, of another machine when older than :data:`OTHER_HOST_STALE_S`. A folder
+    of a running extraction, another user's, or one named otherwise stays.
+    """
+    parent = Path(parent if parent is not None else tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    here, now = host_tag(), time.time()
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if not match or (int(match.group(1)) == os.getpid() and match.group(2) == here):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISDIR(st.st_mode) or (uid is not None and st.st_uid != uid):
+                continue
+            if _process_gone(int(match.group(1))) if match.group(2) == here else now - st.st_mtime > OTHER_HOST_STALE_S:
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
 @contextmanager
 def extracted_zip(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> Iterator[Path]:
-    """Extract a zip submission into a private temporary folder; yield the submission root; clean up."""
+    """Extract a zip submission into a private temporary folder; yield the submission root; clean up.
+
+    Extraction folders left by killed processes are removed first.
+    """
     path = Path(path)
-    tmp = Path(tempfile.mkdtemp(prefix="s5eval-zip-"))
+    clean_stale_zip_folders()
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=temp_folder_prefix()))
+    except OSError as exc:
+        raise temp_write_error(exc, tempfile.gettempdir()) from None
     try:
         os.chmod(tmp, 0o700)
         folder = tmp / (path.stem or "submission")

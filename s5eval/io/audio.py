@@ -5,7 +5,13 @@ Plain PCM16 WAVs (the format of every DCASE file) are read straight from their
 float conversion and several times cheaper; every other file goes through
 soundfile, which decodes it to float32. A WAV whose ``data`` chunk runs past
 the end of the file is refused as truncated (libsndfile would silently read
-the samples that are there).
+the samples that are there). Only regular files are read: a FIFO, socket or
+device is refused (:class:`NotRegularAudioError`) without blocking. A
+WAVE_FORMAT_EXTENSIBLE file takes the direct path only when its SubFormat GUID
+is PCM; anything else is left to libsndfile, which decodes or refuses it.
+What :func:`header_facts` accepts, :func:`read_audio` reads (soundfile is asked
+for exactly the frames its header announces, which also reads the codecs
+libsndfile cannot seek in, e.g. GSM 6.10), so ``validate`` and ``score`` agree.
 
 With ``buffers`` (:class:`~s5eval.io.buffers.SampleBuffers`) the samples are
 written into reused memory instead of a fresh array. With ``pcm16_as_int16``
@@ -14,6 +20,7 @@ n · 2⁻¹⁵), which :mod:`s5eval.metrics.sdr` uses without a float32 copy.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from .buffers import SampleBuffers
-from .wav import WavLayout, read_layout, wav_layout
+from .wav import NotRegularFileError, WavLayout, open_regular, read_layout
 
 _PCM16_SCALE = np.float32(1.0 / 32768.0)
 
@@ -41,6 +48,30 @@ class AudioReadError(OSError):
     """A WAV file that soundfile cannot open or decode."""
 
 
+class TruncatedAudioError(AudioReadError):
+    """A WAV file that holds fewer samples than its header announces."""
+
+
+class NotRegularAudioError(AudioReadError):
+    """A path named like a WAV that is not a regular file (FIFO, socket, device, folder): never read."""
+
+
+def may_hold_nonfinite(info: AudioInfo) -> bool:
+    """True when the samples can be NaN or infinite (integer PCM cannot)."""
+    return not info.subtype.startswith("PCM")
+
+
+def _sf_path(path: str | Path) -> str | bytes:
+    """The path as soundfile should get it: text, or bytes for a name that is not valid UTF-8
+    (soundfile encodes text strictly, which fails on the surrogates such names decode to)."""
+    text = os.fspath(path)
+    try:
+        text.encode(sys.getfilesystemencoding())
+    except UnicodeEncodeError:
+        return os.fsencode(text)
+    return text
+
+
 def audio_info(path: str | Path) -> AudioInfo:
     """Read the header only (no decoding): from the RIFF chunks for plain PCM16, else with soundfile."""
     return header_facts(path)[0]
@@ -48,11 +79,20 @@ def audio_info(path: str | Path) -> AudioInfo:
 
 def header_facts(path: str | Path) -> tuple[AudioInfo, WavLayout | None]:
     """:func:`audio_info` and the RIFF layout (None for a file that is not plain RIFF/WAVE), one read of the header."""
-    layout = wav_layout(path)
+    layout = None
+    try:
+        handle, size = open_regular(path)
+    except NotRegularFileError as exc:
+        raise NotRegularAudioError(str(exc)) from None
+    except (OSError, ValueError):
+        pass  # soundfile gives its own explanation below
+    else:
+        with handle:
+            layout = read_layout(handle, size)
     if layout is not None and layout.plain_pcm16:
         return AudioInfo(layout.samplerate, layout.frames, layout.channels, "PCM_16"), layout
     try:
-        info = sf.info(str(path))
+        info = sf.info(_sf_path(path))
     except Exception as exc:  # soundfile raises several types for bad files
         raise AudioReadError(f"cannot read WAV header: {_reason(exc)}") from None
     return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.subtype)), layout
@@ -69,21 +109,23 @@ def read_audio(path: str | Path, channel: int | None = None, buffers: SampleBuff
     instead (value = sample · 2⁻¹⁵).
     """
     try:
-        with open(path, "rb", buffering=0) as handle:  # unbuffered: one system call per read
-            layout = read_layout(handle)
+        handle, size = open_regular(path)  # unbuffered: one system call per read
+    except NotRegularFileError as exc:
+        raise NotRegularAudioError(str(exc)) from None
+    except (OSError, ValueError):
+        pass  # unreadable files get soundfile's own explanation below
+    else:
+        with handle:
+            layout = read_layout(handle, size)
             _refuse_truncated(layout)
             if layout is not None and layout.plain_pcm16:
                 return _read_plain_pcm16(handle, layout, channel, buffers, pcm16_as_int16)
-    except OSError as exc:
-        if isinstance(exc, AudioReadError):
-            raise
-        # unreadable files get soundfile's own explanation below
     return _read_with_soundfile(path, channel, pcm16_as_int16)
 
 
 def _refuse_truncated(layout: WavLayout | None) -> None:
     if layout is not None and layout.truncated:
-        raise AudioReadError(
+        raise TruncatedAudioError(
             f"the file is truncated: its header announces {layout.data_size} bytes of samples but only "
             f"{max(0, layout.file_size - layout.data_offset)} are present"
         )
@@ -122,18 +164,21 @@ def _read_samples(handle, samples: np.ndarray, layout: WavLayout) -> None:
             break
         got += n_read
     if got < wanted:
-        raise AudioReadError(f"the file is truncated: the header announces {layout.frames} samples but only "
-                             f"{got // layout.block_align} could be read")
+        raise TruncatedAudioError(f"the file is truncated: the header announces {layout.frames} samples but only "
+                                  f"{got // layout.block_align} could be read")
     if sys.byteorder == "big":
         samples.byteswap(inplace=True)
 
 
 def _read_with_soundfile(path: str | Path, channel: int | None, pcm16_as_int16: bool) -> tuple[np.ndarray, AudioInfo]:
     try:
-        with sf.SoundFile(str(path)) as handle:
+        with sf.SoundFile(_sf_path(path)) as handle:
             info = AudioInfo(int(handle.samplerate), int(handle.frames), int(handle.channels), str(handle.subtype))
+            # the announced frames, asked for explicitly: libsndfile cannot seek in some codecs (GSM 6.10,
+            # G.72x, NMS ADPCM) and soundfile then refuses to read "all" frames, though it reads them this way
+            frames = max(0, info.frames)
             if info.subtype == "PCM_16":
-                raw = handle.read(dtype="int16", always_2d=True)
+                raw = handle.read(frames, dtype="int16", always_2d=True)
                 if channel is not None:
                     raw = np.ascontiguousarray(raw[:, channel])
                 if pcm16_as_int16:
@@ -142,13 +187,13 @@ def _read_with_soundfile(path: str | Path, channel: int | None, pcm16_as_int16: 
                     samples = raw.astype(np.float32)
                     samples *= _PCM16_SCALE
             else:
-                samples = handle.read(dtype="float32", always_2d=True)
+                samples = handle.read(frames, dtype="float32", always_2d=True)
                 if channel is not None:
                     samples = np.ascontiguousarray(samples[:, channel])
     except Exception as exc:
         raise AudioReadError(f"cannot decode WAV: {_reason(exc)}") from None
     if samples.shape[0] != info.frames:
-        raise AudioReadError(
+        raise TruncatedAudioError(
             f"the file is truncated: the header announces {info.frames} samples but only "
             f"{samples.shape[0]} could be read"
         )

@@ -96,10 +96,25 @@ def read_meta(path: str | Path, where: str | None = None) -> tuple[Any, list[Fin
     return load_yaml_file(path, where)
 
 
-def _number(value: Any) -> float | None:
+MAX_NPARAMS = 10**15  # a parameter count above this is not a count (and would not stay exact as a double)
+
+
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite float; None for anything else (bools, strings, NaN, ±inf, integers beyond a double)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parameter_count(value: Any) -> int | None:
+    """``value`` when it is a plausible parameter count: an integer (not a bool) in [0, :data:`MAX_NPARAMS`]."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_NPARAMS:
+        return value
+    return None
 
 
 def nested(data: Any, *keys: str) -> Any:
@@ -117,9 +132,9 @@ def dev_summary(dev: Any) -> dict[str, float | None]:
     ``capi_sdri`` (dB) from ``CAPI-SDRi.mean``, ``accuracy_mix`` and
     ``accuracy_src`` (%) from ``label_metrics``; None where absent.
     """
-    return {"capi_sdri": _number(nested(dev, DEV_METRIC, "mean")),
-            "accuracy_mix": _number(nested(dev, LABEL_METRIC, "accuracy_mix")),
-            "accuracy_src": _number(nested(dev, LABEL_METRIC, "accuracy_src"))}
+    return {"capi_sdri": finite_number(nested(dev, DEV_METRIC, "mean")),
+            "accuracy_mix": finite_number(nested(dev, LABEL_METRIC, "accuracy_mix")),
+            "accuracy_src": finite_number(nested(dev, LABEL_METRIC, "accuracy_src"))}
 
 
 _META_DEV_KEYS = {
@@ -138,7 +153,7 @@ def meta_dev_summary(meta: Any) -> dict[str, float | None]:
     folded = {str(k).lower(): v for k, v in block.items()}
     for key, names in _META_DEV_KEYS.items():
         for name in names:
-            value = _number(folded.get(name.lower()))
+            value = finite_number(folded.get(name.lower()))
             if value is not None:
                 out[key] = value
                 break
@@ -163,11 +178,10 @@ def meta_facts(meta: Any) -> MetaFacts:
         value = nested(meta, *keys)
         return value if isinstance(value, str) and value.strip() else None
 
-    total = nested(meta, "system", "complexity", "total_parameters")
     return MetaFacts(label=text("submission", "label"), name=text("submission", "name"),
                      abbreviation=text("submission", "abbreviation"),
                      technical_report=text("submission", "technical_report") or text("submission", "report"),
-                     total_parameters=total if isinstance(total, int) and not isinstance(total, bool) else None,
+                     total_parameters=parameter_count(nested(meta, "system", "complexity", "total_parameters")),
                      dev=meta_dev_summary(meta))
 
 
@@ -215,6 +229,10 @@ def detail_entry(detail: DevDetail, n_sources: int = OFFICIAL_N_SOURCES) -> dict
     }
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
 def summary_from_details(details: Sequence[dict]) -> tuple[dict | None, dict | None]:
     """``(CAPI-SDRi, label_metrics)`` summaries the official metric classes compute from ``details`` entries.
 
@@ -228,16 +246,14 @@ def summary_from_details(details: Sequence[dict]) -> tuple[dict | None, dict | N
         for metric in entry.get("metrics", []) if isinstance(entry, dict) else []:
             if not isinstance(metric, dict):
                 continue
-            if metric.get("metric") == DEV_METRIC and _number(metric.get("value")) is not None:
-                values.append(metric["value"])
+            if metric.get("metric") == DEV_METRIC and finite_number(metric.get("value")) is not None:
+                values.append(finite_number(metric["value"]))
             elif metric.get("metric") == LABEL_METRIC and isinstance(metric.get("value"), dict):
                 label_values.append(metric["value"])
     capi = {"mean": sum(values) / len(values)} if values else None
     if not label_values:
         return capi, None
-    tp = sum(v.get("tp", 0) for v in label_values)
-    fp = sum(v.get("fp", 0) for v in label_values)
-    fn = sum(v.get("fn", 0) for v in label_values)
+    tp, fp, fn = (sum(_count(v.get(key)) for v in label_values) for key in ("tp", "fp", "fn"))
     labels = {"accuracy_mix": sum(bool(v.get("acc")) for v in label_values) * 100 / len(label_values),
               "accuracy_src": tp * 100 / (tp + fp + fn) if tp + fp + fn else None}
     return capi, labels

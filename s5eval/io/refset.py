@@ -12,16 +12,25 @@ A mixture with no target file is a zero-target mixture. An evaluation set as
 participants get it has ``soundscape/`` only: :func:`load_reference_set` with
 ``require_targets=False`` accepts it (``ReferenceSet.has_targets`` is False),
 for the checks that need only the mixtures.
+
+Folders are listed with :func:`list_folder`, which says what each entry is
+without opening it: a regular file, a folder, something else (FIFO, socket,
+device: never read), a symbolic link that leads nowhere, or one that leaves
+the folder tree it must stay in (a submission). A reference set may be built
+of links; a FIFO or a dangling link named like a WAV in it is a reference
+finding (exit 3), as is a folder that cannot be listed.
 """
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..findings import Finding, ReferenceSetError, error
 from ..labels import SILENCE
 from .filenames import FilenameError, SourceName, parse_source_filename
+from .wav import file_type
 
 SOUNDSCAPE_DIR = "soundscape"
 TARGET_DIR = "oracle_target"
@@ -81,12 +90,177 @@ class ReferenceSet:
         return list(self.mixtures)
 
 
+# what a folder entry is (FolderEntry.kind)
+FILE = "file"          # a regular file (directly, or through a link that stays where it must)
+FOLDER = "folder"
+SPECIAL = "special"    # FIFO, socket, device: never opened
+BROKEN = "broken"      # a link that leads nowhere (dangling, a loop) or an entry that cannot be examined
+OUTSIDE = "outside"    # a link whose target leaves the tree it must stay in
+
+
+@dataclass(slots=True)
+class FolderEntry:
+    """One entry of a listed folder: what it is, whether it is a link, and why (for messages)."""
+
+    path: Path
+    kind: str
+    link: bool = False
+    detail: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def real_root(path: str | os.PathLike) -> str:
+    """The resolved path of a folder, the tree its links must stay in (the folder itself when it cannot be resolved)."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return os.path.abspath(path)
+
+
+def is_within(path: str, root: str) -> bool:
+    """True when the resolved ``path`` is ``root`` or lies below it (both resolved)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def link_target_leaves(path: str | os.PathLike, within: str) -> str | None:
+    """The resolved target of a link when it lies outside ``within`` (resolved), else None."""
+    try:
+        target = os.path.realpath(path)
+    except (OSError, ValueError):
+        return None  # cannot be resolved: reported as a link that leads nowhere
+    return None if is_within(target, within) else target
+
+
+def describe(entry: os.DirEntry, within: str | None = None) -> FolderEntry:
+    """What a folder entry is, from the scan itself and, for links only, one resolution and one stat.
+
+    ``within``: the resolved folder that links must not leave (None: links may
+    point anywhere, as in a reference set).
+    """
+    path = Path(entry.path)
+    try:
+        if not entry.is_symlink():  # the d_type of the scan: no system call on most file systems
+            if entry.is_file(follow_symlinks=False):
+                return FolderEntry(path, FILE)
+            if entry.is_dir(follow_symlinks=False):
+                return FolderEntry(path, FOLDER)
+            return FolderEntry(path, SPECIAL, detail=file_type(entry.stat(follow_symlinks=False).st_mode))
+        if within is not None:
+            target = link_target_leaves(entry.path, within)
+            if target is not None:
+                return FolderEntry(path, OUTSIDE, True, target)
+        try:
+            mode = os.stat(entry.path).st_mode
+        except (OSError, ValueError) as exc:
+            return FolderEntry(path, BROKEN, True, _reason(exc))
+    except (OSError, ValueError) as exc:
+        return FolderEntry(path, BROKEN, False, _reason(exc))
+    if stat.S_ISREG(mode):
+        return FolderEntry(path, FILE, True)
+    if stat.S_ISDIR(mode):
+        return FolderEntry(path, FOLDER, True)
+    return FolderEntry(path, SPECIAL, True, file_type(mode))
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def list_folder(folder: str | os.PathLike, within: str | None = None) -> list[FolderEntry]:
+    """Every entry of ``folder`` (:func:`describe`), sorted by name.
+
+    Raises ``OSError`` when the folder cannot be listed (also ``ValueError``
+    turned into ``OSError`` for a path the system cannot take).
+    """
+    try:
+        with os.scandir(folder) as entries:
+            listed = [describe(entry, within) for entry in entries]
+    except ValueError as exc:  # NUL or characters the file system cannot encode
+        raise OSError(f"the path cannot be used: {exc}") from None
+    listed.sort(key=lambda e: e.name)
+    return listed
+
+
+def scan_wavs(folder: Path, within: str | None = None) -> tuple[list[Path], list[FolderEntry]]:
+    """The regular ``.wav`` files (any case) directly in ``folder``, sorted by name, and the ``.wav`` entries
+    that are none (FIFO and other special files, links that lead nowhere or leave ``within``): never opened.
+
+    Folders named ``*.wav`` are neither. Raises ``OSError`` when the folder cannot be listed.
+    """
+    names: list[str] = []
+    refused: list[FolderEntry] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if not name.lower().endswith(".wav"):
+                    continue
+                if not entry.is_symlink() and entry.is_file(follow_symlinks=False):  # d_type: no system call
+                    names.append(name)
+                    continue
+                described = describe(entry, within)
+                if described.kind == FILE:
+                    names.append(name)
+                elif described.kind != FOLDER:
+                    refused.append(described)
+    except ValueError as exc:  # NUL or characters the file system cannot encode
+        raise OSError(f"the path cannot be used: {exc}") from None
+    names.sort()
+    refused.sort(key=lambda e: e.name)
+    return [folder / name for name in names], refused
+
+
 def wav_files(folder: Path) -> list[Path]:
-    """The ``.wav`` files (any case) directly in ``folder``, sorted by name (one directory scan, no stat per file)."""
-    with os.scandir(folder) as entries:
-        names = sorted(entry.name for entry in entries
-                       if entry.name.lower().endswith(".wav") and entry.is_file())
-    return [folder / name for name in names]
+    """The regular ``.wav`` files (any case) directly in ``folder``, sorted by name (one directory scan)."""
+    return scan_wavs(folder)[0]
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _text_name(path: Path, findings: list[Finding]) -> bool:
+    """True for a file name that is text (UTF-8); else a finding: such a name cannot be written to the results."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        findings.append(error("E_REF_NAME_ENCODING", str(path),
+                              f"the file name {path.name!r} is not valid UTF-8 text; rename it"))
+        return False
+    return True
+
+
+def _reference_listing(folder: Path) -> list[Path]:
+    """:func:`scan_wavs` of a reference folder; a folder that cannot be listed or a WAV that is not a
+    regular file (or a link that leads nowhere) raises :class:`ReferenceSetError`."""
+    try:
+        files, refused = scan_wavs(folder)
+    except OSError as exc:
+        raise ReferenceSetError([error("E_REF_UNREADABLE", str(folder), f"cannot list the folder: {_reason(exc)}")])
+    findings = []
+    for entry in refused:
+        if entry.kind == SPECIAL:
+            findings.append(error("E_REF_NOT_REGULAR_FILE", str(entry.path),
+                                  f"is {entry.detail}, not a regular file; it is not read"))
+        else:
+            findings.append(error("E_REF_UNREADABLE", str(entry.path),
+                                  f"is a symbolic link that leads nowhere ({entry.detail})"))
+    if findings:
+        raise ReferenceSetError(findings)
+    return files
 
 
 def find_reference_root(path: str | Path, prefer: str | None = None) -> Path:
@@ -96,11 +270,15 @@ def find_reference_root(path: str | Path, prefer: str | None = None) -> Path:
     holding both ``dev_set/`` and ``eval_set/``: the one whose path names it.
     """
     root = Path(path)
-    if not root.exists():
-        raise ReferenceSetError([error("E_REF_MISSING", str(root), "the reference set folder does not exist")])
-    if not root.is_dir():
+    try:
+        root_mode = os.stat(root).st_mode
+    except (OSError, ValueError) as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        raise ReferenceSetError([error("E_REF_MISSING", str(root), "the reference set folder does not exist"
+                                       if missing else f"the reference set folder cannot be used: {_reason(exc)}")])
+    if not stat.S_ISDIR(root_mode):
         raise ReferenceSetError([error("E_REF_MISSING", str(root), "the reference set must be a folder")])
-    found = [root / sub for sub in _DCASE_SUBDIRS if (root / sub / SOUNDSCAPE_DIR).is_dir()]
+    found = [root / sub for sub in _DCASE_SUBDIRS if _is_dir(root / sub / SOUNDSCAPE_DIR)]
     if not found:
         raise ReferenceSetError([
             error("E_REF_LAYOUT", str(root),
@@ -132,11 +310,14 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...], require_target
     target_dir = root / TARGET_DIR
     findings: list[Finding] = []
     mixtures: dict[str, RefMixture] = {}
-    for wav in wav_files(soundscape_dir):
-        mixtures[wav.stem] = RefMixture(wav.stem, wav)
+    for wav in _reference_listing(soundscape_dir):
+        if _text_name(wav, findings):
+            mixtures[wav.stem] = RefMixture(wav.stem, wav)
+    if findings:
+        raise ReferenceSetError(findings)
     if not mixtures:
         raise ReferenceSetError([error("E_REF_EMPTY", str(soundscape_dir), "the reference set holds no soundscape WAV")])
-    if not target_dir.is_dir():
+    if not _is_dir(target_dir):
         if not require_targets:
             return ReferenceSet(root, mixtures, None, has_targets=False)
         raise ReferenceSetError([
@@ -146,7 +327,9 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...], require_target
                   "but not to score one; scoring needs the set with its oracle targets")
         ])
     known_labels = tuple(labels)
-    for wav in wav_files(target_dir):
+    for wav in _reference_listing(target_dir):
+        if not _text_name(wav, findings):
+            continue
         try:
             name = parse_source_filename(wav.name, mixtures, known_labels)
         except FilenameError as exc:
@@ -158,4 +341,4 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...], require_target
     if findings:
         raise ReferenceSetError(findings)
     subsets = root / SUBSETS_FILE
-    return ReferenceSet(root, mixtures, subsets if subsets.is_file() else None)
+    return ReferenceSet(root, mixtures, subsets if _is_file(subsets) else None)

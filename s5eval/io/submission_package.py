@@ -130,13 +130,19 @@ def find_submission_package(folder: str | Path) -> SubmissionPackage | None:
     ``*.technical_report.pdf``, a ``*.audio_url.txt`` or a sub-folder with a
     ``*.meta.yaml``.
     """
-    base = Path(folder)
+    try:
+        return _find_package(Path(folder))
+    except OSError:  # e.g. a name too long for the file system: not a submission package
+        return None
+
+
+def _find_package(base: Path) -> SubmissionPackage | None:
     if not base.is_dir():
         return None
     root = base
     if not _looks_like_package(base):
         inner = [p for p in _entries(base) if not is_junk_name(p.name)]
-        if len(inner) != 1 or not inner[0].is_dir() or _is_system_folder(inner[0]) \
+        if len(inner) != 1 or inner[0].is_symlink() or not inner[0].is_dir() or _is_system_folder(inner[0]) \
                 or not _looks_like_package(inner[0]):
             return None
         root = inner[0]

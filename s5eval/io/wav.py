@@ -2,10 +2,15 @@
 
 Used to spot truncated files without decoding them, and to read PCM16
 samples straight from the ``data`` chunk.
+
+Every audio file is opened with :func:`open_regular`: only a regular file is
+ever read, so a FIFO, socket or device named like a WAV is refused at once
+instead of blocking the reader forever.
 """
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +19,43 @@ from typing import BinaryIO
 _WAVE_FORMAT_PCM = 0x0001
 _WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 _MAX_CHUNKS = 1000
+# the SubFormat GUID of a WAVE_FORMAT_EXTENSIBLE file holding integer PCM (KSDATAFORMAT_SUBTYPE_PCM)
+KSDATAFORMAT_SUBTYPE_PCM = bytes.fromhex("0100000000001000800000aa00389b71")
+_EXTENSIBLE_FMT_BYTES = 40  # the fmt body up to and including the SubFormat GUID
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO does not wait for a writer; no effect on regular files
+
+
+class NotRegularFileError(OSError):
+    """A path that is not a regular file (FIFO, socket, device, folder): it is never read."""
+
+
+def file_type(mode: int) -> str:
+    """What a ``st_mode`` is, in words (for messages)."""
+    for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                        (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def open_regular(path: str | os.PathLike) -> tuple[BinaryIO, int]:
+    """Open a regular file for unbuffered binary reading: ``(handle, size in bytes)``.
+
+    Raises :class:`NotRegularFileError` for anything else (without blocking on a
+    FIFO), ``OSError`` when it cannot be opened and ``ValueError`` for a path
+    the operating system cannot take (NUL, unencodable characters).
+    """
+    fd = os.open(path, _OPEN_FLAGS | _NONBLOCK)
+    try:
+        info = os.fstat(fd)  # the one fstat also gives the size the layout needs
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(f"is {file_type(info.st_mode)}, not a regular file; it is not read")
+        return os.fdopen(fd, "rb", buffering=0), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 @dataclass(frozen=True)
@@ -28,6 +70,7 @@ class WavLayout:
     data_offset: int
     data_size: int
     file_size: int
+    subformat: bytes | None = None  # the SubFormat GUID of a WAVE_FORMAT_EXTENSIBLE header (None: absent)
 
     @property
     def truncated(self) -> bool:
@@ -35,7 +78,16 @@ class WavLayout:
 
     @property
     def is_pcm16(self) -> bool:
-        return self.format_tag in (_WAVE_FORMAT_PCM, _WAVE_FORMAT_EXTENSIBLE) and self.bits_per_sample == 16
+        """16-bit integer PCM: format tag 1, or WAVE_FORMAT_EXTENSIBLE whose SubFormat GUID is PCM.
+
+        An extensible header with another SubFormat (float, a codec, garbage) is
+        not PCM, whatever its bit depth: such files go through libsndfile,
+        which decodes or refuses them.
+        """
+        if self.bits_per_sample != 16:
+            return False
+        return self.format_tag == _WAVE_FORMAT_PCM or (
+            self.format_tag == _WAVE_FORMAT_EXTENSIBLE and self.subformat == KSDATAFORMAT_SUBTYPE_PCM)
 
     @property
     def plain_pcm16(self) -> bool:
@@ -51,26 +103,34 @@ class WavLayout:
 
 
 def wav_layout(path: str | Path) -> WavLayout | None:
-    """Walk the RIFF chunks up to ``data``; None when the file is not a plain RIFF/WAVE file."""
+    """Walk the RIFF chunks up to ``data``; None when the file is not a plain RIFF/WAVE file or cannot be opened.
+
+    Raises :class:`NotRegularFileError` for a FIFO, socket, device or folder.
+    """
     try:
-        with open(path, "rb", buffering=0) as handle:  # unbuffered: one system call per read
-            return read_layout(handle)
-    except OSError:
+        handle, size = open_regular(path)
+    except NotRegularFileError:
+        raise
+    except (OSError, ValueError):
         return None
+    with handle:
+        return read_layout(handle, size)
 
 
 _HEAD_BYTES = 4096  # one read covers the header of nearly every WAV; longer ones are walked chunk by chunk
 
 
-def read_layout(handle: BinaryIO) -> WavLayout | None:
-    """:func:`wav_layout` of an open binary file; leaves it positioned at the first sample."""
+def read_layout(handle: BinaryIO, file_size: int | None = None) -> WavLayout | None:
+    """:func:`wav_layout` of an open binary file (of ``file_size`` bytes, None: ask); leaves it at the first sample."""
     try:
-        file_size = os.fstat(handle.fileno()).st_size
+        if file_size is None:
+            file_size = os.fstat(handle.fileno()).st_size
         handle.seek(0)
         head = handle.read(_HEAD_BYTES)
         if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
             return None
         fmt: tuple[int, int, int, int, int] | None = None
+        subformat: bytes | None = None
         position = 12
         for _ in range(_MAX_CHUNKS):
             if position + 8 <= len(head):
@@ -83,20 +143,22 @@ def read_layout(handle: BinaryIO) -> WavLayout | None:
             chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
             body_start = position + 8
             if chunk_id == b"fmt ":
-                if body_start + 16 <= len(head):
-                    body = head[body_start:body_start + 16]
+                wanted = min(size, _EXTENSIBLE_FMT_BYTES)
+                if body_start + wanted <= len(head):
+                    body = head[body_start:body_start + wanted]
                 else:
                     handle.seek(body_start)
-                    body = handle.read(16)
+                    body = handle.read(wanted)
                 if len(body) < 16 or size < 16:
                     return None
-                tag, channels, samplerate, _, block_align, bits = struct.unpack("<HHIIHH", body)
+                tag, channels, samplerate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
                 fmt = (tag, channels, samplerate, block_align, bits)
+                subformat = bytes(body[24:40]) if len(body) >= _EXTENSIBLE_FMT_BYTES else None
             elif chunk_id == b"data":
                 if fmt is None:
                     return None
                 handle.seek(body_start)
-                return WavLayout(*fmt, body_start, size, file_size)
+                return WavLayout(*fmt, body_start, size, file_size, subformat)
             position = body_start + size + (size & 1)
     except (OSError, struct.error, ValueError):
         return None

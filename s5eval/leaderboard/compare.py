@@ -65,13 +65,11 @@ def load_side(path: str | Path, ref: str | Path | None, config: ScoreConfig) -> 
     if ref is None:
         raise S5InputError([error("E_USAGE", str(path), "is not a score output (results.json + per_mixture.csv); "
                                   "give --ref to score it as a submission")], exit_code=2)
-    from ..score_all import _opened
-    with _opened(path) as root:
-        run = run_score(root, ref, config)
+    run = run_score(path, ref, config)  # a zip is extracted safely there, and named as given
     frame = pd.DataFrame(mixture_rows([r for r in run.records if r.scored], run.subsets)).set_index("soundscape")
     frame["capi_sdri"] = pd.to_numeric(frame["capi_sdri"], errors="coerce")
     frame["ca_sdri_2025"] = pd.to_numeric(frame["ca_sdri_2025"], errors="coerce")
-    return Side(run.submission.label if path.is_dir() else path.stem, frame, list(run.subsets))
+    return Side(run.submission.label, frame, list(run.subsets))
 
 
 def compare_sides(a: Side, b: Side, n_resamples: int = 10_000, seed: int = 0) -> list[dict]:

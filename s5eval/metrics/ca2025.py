@@ -39,7 +39,7 @@ def ca_sdri_2025_from_matrices(est_labels: Sequence[str], ref_labels: Sequence[s
     ref_last = _last_index(ref_labels)
     if not ref_last:
         return CA2025Result(None, None)
-    tp = set(est_last) & set(ref_last)
+    tp = sorted(set(est_last) & set(ref_last))  # a defined order: the float sum must not depend on hash seeds
     n_entries = len(set(est_last) | set(ref_last))
     total = 0.0
     for label in tp:

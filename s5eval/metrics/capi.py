@@ -14,12 +14,15 @@ The TP pairs of a class are chosen (see :mod:`.pairing`) to maximise
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..labels import SILENCE
+from . import official_f32
 from .pairing import best_pairing
 from .sdr import as_float32, energy, error_energy, sdr_from_energies, sdr_matrix
 
@@ -65,13 +68,43 @@ class CAPIResult:
 
 @dataclass
 class ClassMatrix:
-    """SDR of every same-class (estimate, reference) pair of one class."""
+    """SDR of every same-class (estimate, reference) pair of one class.
+
+    ``est_wavs``/``ref_wavs`` (the class's signals, same order as the indices)
+    let the official selection recompute near ties in the official float32
+    arithmetic; without them near ties fall back to the 1e-6 dB tolerance.
+    """
 
     label: str
     est_index: list[int]
     ref_index: list[int]
     sdr: np.ndarray            # (n_est, n_ref), dB
     sdr_mixture: np.ndarray    # (n_ref,), dB: SDR(y, s) of each reference
+    est_wavs: list[np.ndarray] | None = field(default=None, repr=False, compare=False)
+    ref_wavs: list[np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _sdr32: dict = field(default_factory=dict, repr=False, compare=False)  # (e, r) -> official float32 SDR
+    _energy32: dict = field(default_factory=dict, repr=False, compare=False)  # r -> official float32 Σ s²
+
+    @property
+    def can_recompute(self) -> bool:
+        return self.est_wavs is not None and self.ref_wavs is not None and all(
+            w is not None for w in (*self.est_wavs, *self.ref_wavs))
+
+    def official_sdr(self, e: int, r: int) -> np.float32:
+        """SDR(ŝ_e, s_r) exactly as the official code computes it (float32, torch's summation order)."""
+        if (e, r) not in self._sdr32:
+            if r not in self._energy32:
+                self._energy32[r] = official_f32.energy(self.ref_wavs[r])
+            self._sdr32[e, r] = official_f32.sdr(self._energy32[r],
+                                                 official_f32.error_energy(self.ref_wavs[r], self.est_wavs[e]))
+        return self._sdr32[e, r]
+
+    def official_first_best(self, ests: np.ndarray, refs: np.ndarray) -> int:
+        """Of candidates (rows of local estimate / reference indices, in official order), the one the official
+        code keeps: ``torch.argmax`` of the float32 mean SDR of its pairs."""
+        sdr32 = np.array([[self.official_sdr(int(e), int(r)) for e, r in zip(er, rr)] for er, rr in zip(ests, refs)],
+                         dtype=np.float32)
+        return official_f32.first_argmax(official_f32.candidate_means(sdr32))
 
 
 def class_matrices(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray],
@@ -95,8 +128,10 @@ def class_matrices(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray],
         ref_index = [j for j, lb in enumerate(ref_labels) if lb == label]
         ref_energies = [target_energies[j] for j in ref_index]
         mix_sdr = np.array([sdr_from_energies(target_energies[j], mixture_error_energies[j]) for j in ref_index])
-        matrix = sdr_matrix([est_wavs[i] for i in est_index], [ref_wavs[j] for j in ref_index], ref_energies)
-        out[label] = ClassMatrix(label, est_index, ref_index, matrix, mix_sdr)
+        class_ests = [est_wavs[i] for i in est_index]
+        class_refs = [ref_wavs[j] for j in ref_index]
+        matrix = sdr_matrix(class_ests, class_refs, ref_energies)
+        out[label] = ClassMatrix(label, est_index, ref_index, matrix, mix_sdr, class_ests, class_refs)
     return out
 
 
@@ -110,9 +145,11 @@ def capi_from_matrices(matrices: dict[str, ClassMatrix], selection: str = "offic
     result = CAPIResult(0.0, penalty_fn=penalty_fn, penalty_fp=penalty_fp)
     for label in sorted(matrices):
         cm = matrices[label]
-        sdri = cm.sdr - cm.sdr_mixture[None, :]
+        with np.errstate(invalid="ignore"):  # inf − inf of an overflowed SDR is NaN, as in torch
+            sdri = cm.sdr - cm.sdr_mixture[None, :]
         gain = cm.sdr if selection == "official" else sdri
-        chosen = best_pairing(gain) if gain.size else []
+        decide = cm.official_first_best if selection == "official" and cm.can_recompute else None
+        chosen = best_pairing(gain, decide) if gain.size else []
         for e, r in chosen:
             result.pairs.append(Pair(label, cm.est_index[e], cm.ref_index[r], float(cm.sdr[e, r]),
                                      float(cm.sdr_mixture[r]), float(sdri[e, r])))
@@ -122,6 +159,60 @@ def capi_from_matrices(matrices: dict[str, ClassMatrix], selection: str = "offic
         result.spurious.extend(cm.est_index[e] for e in range(len(cm.est_index)) if e not in paired_est)
     result.value = (result.tp_sdri_sum + result.penalty_mass) / result.n_entries
     return result
+
+
+def nonfinite_sources(est_wavs: Sequence[np.ndarray], ref_wavs: Sequence[np.ndarray | None],
+                      target_energies: Sequence[float], mixture_error_energies: Sequence[float],
+                      ) -> tuple[list[tuple[int, int, float]], list[int]]:
+    """Why a mixture's figures are not finite: the pairs (estimate, reference, SDR) whose SDR is ±inf or NaN,
+    and the references whose SDR(y, s) is.
+
+    The official float32 arithmetic gives such values when an energy leaves the
+    float32 range, e.g. an estimate with samples around 1e18 (Σ (s − ŝ)² → +inf,
+    SDR → −inf). A pair involving a reference of the second list is not listed
+    (the reference is at fault). References not read (None) are skipped.
+    """
+    bad_refs = [j for j, (t, m) in enumerate(zip(target_energies, mixture_error_energies))
+                if not math.isfinite(sdr_from_energies(t, m))]
+    bad_pairs = []
+    for j, ref in enumerate(ref_wavs):
+        if ref is None or j in bad_refs:
+            continue
+        for i, est in enumerate(est_wavs):
+            value = sdr_from_energies(target_energies[j], error_energy(ref, est))
+            if not math.isfinite(value):
+                bad_pairs.append((i, j, value))
+    return bad_pairs, bad_refs
+
+
+def nonfinite_findings(est_paths: Sequence[str], ref_paths: Sequence[str], est_wavs: Sequence[np.ndarray],
+                       ref_wavs: Sequence[np.ndarray | None], target_energies: Sequence[float],
+                       mixture_error_energies: Sequence[float]) -> list:
+    """Error findings for a mixture whose figures are not finite (see :func:`nonfinite_sources`).
+
+    ``E_NONFINITE`` on each estimate with a non-finite SDR, ``E_REF_NONFINITE``
+    on each reference with a non-finite SDR(y, s); every estimate when neither
+    explains it.
+    """
+    from ..findings import error
+
+    bad_pairs, bad_refs = nonfinite_sources(est_wavs, ref_wavs, target_energies, mixture_error_energies)
+    out = [error("E_REF_NONFINITE", ref_paths[j], "its SDR against the mixture is not finite in float32 "
+                 "(an energy beyond 3.4e38); the mixture is not scored") for j in bad_refs]
+    seen: set[int] = set()
+    for i, j, value in bad_pairs:
+        if i in seen:
+            continue
+        seen.add(i)
+        peak = float(np.max(np.abs(est_wavs[i]))) if est_wavs[i].size else 0.0
+        out.append(error("E_NONFINITE", est_paths[i],
+                         f"its samples are so large (peak |x| = {peak:.3g}) that Σ (s − ŝ)² overflows float32: the "
+                         f"official SDR against {Path(ref_paths[j]).name} is {value}, and with it the mixture's "
+                         "value; the mixture is not scored (scale the output down)"))
+    if not out:
+        out = [error("E_NONFINITE", path, "the mixture's figures are not finite in float32; it is not scored")
+               for path in est_paths]
+    return out
 
 
 def selections_agree(matrices: dict[str, ClassMatrix]) -> bool:

@@ -49,7 +49,8 @@ def _sum_of_squares(x: np.ndarray) -> float:
     """
     n_full = x.size - x.size % _BLOCK
     blocks = x[:n_full].reshape(-1, _BLOCK)
-    block_sums = np.matmul(blocks[:, None, :], blocks[:, :, None])
+    with np.errstate(over="ignore"):  # samples around 1e18 overflow a block: +inf, as the official float32 sum
+        block_sums = np.matmul(blocks[:, None, :], blocks[:, :, None])
     tail = x[n_full:].astype(np.float64)
     return float(block_sums.sum(dtype=np.float64) + np.dot(tail, tail))
 
@@ -91,13 +92,44 @@ def error_energy(reference: np.ndarray, estimate: np.ndarray) -> float:
         return _sum_of_squares(diff) * _PCM16_ENERGY_SCALE
     ref = _float_values(reference, "reference").ravel()
     est = _float_values(estimate, "estimate").ravel()
-    diff = np.subtract(ref, est, out=_scratch("diff", ref.size))
+    with np.errstate(over="ignore"):  # a float32 difference beyond ±3.4e38 is ±inf, as in the official code
+        diff = np.subtract(ref, est, out=_scratch("diff", ref.size))
     return _sum_of_squares(diff)
 
 
+# The official energies and ratio are float32: a float64 value at or above _F32_OVERFLOW is +inf there, a ratio
+# at or below _F32_UNDERFLOW is 0 (round to nearest even). Audio never comes near either.
+_F32_OVERFLOW = 2.0 ** 128 * (1.0 - 2.0 ** -25)  # 3.4028235677973366e38
+_F32_UNDERFLOW = 2.0 ** -150                       # 7.006e-46
+
+
 def sdr_from_energies(target_energy: float, error_energy: float) -> float:
-    """SDR in dB from Σ s² and Σ (s − ŝ)²."""
-    return 10.0 * math.log10((target_energy + EPS) / (error_energy + EPS))
+    """SDR in dB from Σ s² and Σ (s − ŝ)².
+
+    Where the official float32 arithmetic leaves the float32 range, the result
+    is what it gives there: an error energy that overflows float32 (samples
+    around 1e18 and more) gives −inf, a target energy that does +inf, both NaN;
+    a ratio that underflows float32 −inf. Never an exception.
+    """
+    ratio = (target_energy + EPS) / (error_energy + EPS)
+    if target_energy < _F32_OVERFLOW and error_energy < _F32_OVERFLOW and _F32_UNDERFLOW < ratio < _F32_OVERFLOW:
+        return 10.0 * math.log10(ratio)
+    return _sdr_out_of_float32_range(target_energy, error_energy)
+
+
+def _sdr_out_of_float32_range(target_energy: float, error_energy: float) -> float:
+    if math.isnan(target_energy) or math.isnan(error_energy):
+        return math.nan
+    target = math.inf if target_energy >= _F32_OVERFLOW else target_energy + EPS
+    error = math.inf if error_energy >= _F32_OVERFLOW else error_energy + EPS
+    if math.isinf(target) and math.isinf(error):
+        return math.nan
+    ratio = target / error
+    if ratio <= _F32_UNDERFLOW:
+        return -math.inf
+    if ratio >= _F32_OVERFLOW:
+        return math.inf
+    return 10.0 * math.log10(ratio)
 
 
 def sdr(estimate: Any, reference: Any, reference_energy: float | None = None) -> float:

@@ -2,9 +2,15 @@
 
 Headers are read without decoding (``audio_info`` plus a walk over the RIFF
 chunks to spot truncated files). Samples are read only for the checks that
-need them (NaN/Inf, all-zero, clipping), and PCM16 samples straight from the
-``data`` chunk without decoding; ``ValidateOptions.decode=False`` skips them.
+need them (NaN/Inf, all-zero, clipping), with the reader ``score`` uses
+(:func:`~s5eval.io.audio.read_audio`: PCM16 samples straight from the ``data``
+chunk, everything else through soundfile), so a file ``validate`` accepts is one
+``score`` can read; ``ValidateOptions.decode=False`` skips them.
 Files are checked in a thread pool (soundfile and numpy release the GIL).
+
+Reference mixtures are checked too (``--ref``): a truncated, empty or (float)
+non-finite mixture is a reference finding (``E_REF_…``, exit 3), and estimates
+are then not measured against its wrong length.
 """
 from __future__ import annotations
 
@@ -13,11 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import soundfile as sf
 
 from ..findings import Finding, error, warning
-from ..io.audio import AudioInfo, AudioReadError, audio_info, header_facts
-from ..io.wav import WavLayout
+from ..io.audio import (AudioInfo, AudioReadError, NotRegularAudioError, TruncatedAudioError, header_facts,
+                        may_hold_nonfinite, read_audio)
 from ..labels import SILENCE
 from .context import Context, EstimateFile
 
@@ -31,18 +36,17 @@ class FileFacts:
     findings: list[Finding]
 
 
-def _sample_findings(est: EstimateFile, info: AudioInfo, layout: WavLayout | None) -> list[Finding]:
-    """NaN/Inf, all-zero and clipping checks on the samples of a mono file."""
-    if layout is not None and layout.is_pcm16 and info.subtype == "PCM_16":
-        count = min(info.frames, layout.data_size // 2)
-        samples = np.fromfile(est.path, dtype="<i2", count=count, offset=layout.data_offset)
+def _sample_findings(est: EstimateFile, info: AudioInfo) -> list[Finding]:
+    """NaN/Inf, all-zero and clipping checks on the samples of a mono file, read as ``score`` reads them."""
+    samples = read_audio(est.path, channel=0, pcm16_as_int16=True)[0]
+    if samples.dtype == np.int16:
         high, low = (int(samples.max()), int(samples.min())) if samples.size else (0, 0)
         nonzero = high != 0 or low != 0
         full_scale = 0
         if high == 32767 or low == -32768:  # only then count the full-scale samples
             full_scale = int(np.count_nonzero((samples == 32767) | (samples == -32768)))
     else:
-        data = sf.read(str(est.path), dtype="float32", always_2d=True)[0][:, 0]
+        data = samples
         if not np.isfinite(data).all():
             return [error("E_NONFINITE", est.shown, "contains NaN or infinite samples")]
         nonzero = bool(data.any())
@@ -61,6 +65,8 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
     """All checks of one estimate against the expected rate (Hz) and length (samples, None: unknown)."""
     try:
         info, layout = header_facts(est.path)
+    except NotRegularAudioError as exc:
+        return FileFacts(None, [error("E_NOT_REGULAR_FILE", est.shown, str(exc))])
     except AudioReadError as exc:
         return FileFacts(None, [error("E_UNREADABLE", est.shown, str(exc).replace(str(est.path), est.path.name))])
     findings: list[Finding] = []
@@ -79,14 +85,23 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
                               f"has {info.frames} samples; its mixture has {frames} ({frames / rate:.3f} s at {rate} Hz)"))
     if decode and not findings:
         try:
-            findings.extend(_sample_findings(est, info, layout))
+            findings.extend(_sample_findings(est, info))
+        except TruncatedAudioError as exc:
+            findings.append(error("E_TRUNCATED", est.shown, str(exc).replace(str(est.path), est.path.name)))
         except Exception as exc:  # a file that passes the header but fails to decode
-            findings.append(error("E_UNREADABLE", est.shown, f"cannot decode the samples: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"))
+            text = str(exc).replace(str(est.path), est.path.name)
+            findings.append(error("E_UNREADABLE", est.shown,
+                                  f"cannot decode the samples: {text.splitlines()[0] if text else type(exc).__name__}"))
     return FileFacts(info, findings)
 
 
 def _mixture_facts(ctx: Context) -> tuple[dict[str, AudioInfo], list[Finding]]:
-    """Headers of the reference mixtures that estimates refer to."""
+    """Headers of the reference mixtures that estimates refer to; reference findings for broken ones.
+
+    A mixture that is truncated, empty or (with ``decode``, in channel 0, the
+    one scored) not finite is the reference set's fault: it gets an ``E_REF_``
+    finding and no entry, so its estimates are not blamed for its length.
+    """
     out: dict[str, AudioInfo] = {}
     findings: list[Finding] = []
     wanted = sorted({e.soundscape for e in ctx.named_estimates})
@@ -94,11 +109,38 @@ def _mixture_facts(ctx: Context) -> tuple[dict[str, AudioInfo], list[Finding]]:
         mix = ctx.reference.mixtures.get(name)
         if mix is None:
             continue
-        try:
-            out[name] = audio_info(mix.path)
-        except AudioReadError as exc:
-            findings.append(error("E_REF_UNREADABLE", str(mix.path), str(exc)))
+        problem = mixture_problem(str(mix.path), ctx.options.decode)
+        if isinstance(problem, Finding):
+            findings.append(problem)
+        else:
+            out[name] = problem
     return out, findings
+
+
+def mixture_problem(path: str, decode: bool) -> AudioInfo | Finding:
+    """A reference mixture's header, or the reference finding that says what is wrong with it."""
+    try:
+        info, layout = header_facts(path)
+    except NotRegularAudioError as exc:
+        return error("E_REF_NOT_REGULAR_FILE", path, str(exc))
+    except AudioReadError as exc:
+        return error("E_REF_UNREADABLE", path, str(exc))
+    if layout is not None and layout.truncated:
+        return error("E_REF_TRUNCATED", path,
+                     f"the mixture is truncated: its header announces {layout.data_size} bytes of samples but only "
+                     f"{max(0, layout.file_size - layout.data_offset)} are present")
+    if info.frames <= 0:
+        return error("E_REF_EMPTY_AUDIO", path, "the mixture holds no samples")
+    if decode and may_hold_nonfinite(info):
+        try:
+            channel0 = read_audio(path, channel=0)[0]
+        except TruncatedAudioError as exc:
+            return error("E_REF_TRUNCATED", path, str(exc))
+        except AudioReadError as exc:
+            return error("E_REF_UNREADABLE", path, str(exc))
+        if not np.isfinite(channel0).all():
+            return error("E_REF_NONFINITE", path, "the mixture contains NaN or infinite samples (channel 0)")
+    return info
 
 
 def check_audio(ctx: Context) -> list[Finding]:

@@ -31,6 +31,20 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("E_SUB_MISSING", _E, "input", "The submission path does not exist.", "Check the path."),
     ("E_SUB_NOT_FOLDER", _E, "input", "The submission is a file but not a `.zip`.",
      "Give the package folder, a folder of WAVs or a `.zip` of either."),
+    ("E_OUT_INSIDE_INPUT", _E, "input",
+     "An output folder (`--out`, `--cache`, codabench `OUTPUT`) is, or lies inside, an input: the submission, "
+     "the submissions folder, the reference set or a leaderboard input. Usage error (exit 2); nothing is written.",
+     "Choose an output folder outside every input (next to a `.zip` submission is fine)."),
+    ("E_OUT_IS_FILE", _E, "input", "An output folder names an existing file (or lies below one). Usage error (exit 2).",
+     "Give a folder; it is created when missing."),
+    ("E_OUT_WRITE", _E, "input",
+     "An output cannot be written: the disk is full, the folder is read-only or not writable. Exit 2; no earlier "
+     "result was removed or replaced, and `score-all` stops rather than record the submission as failed.",
+     "Free space or choose a writable `--out`, then run again (`score-all` resumes from its cache)."),
+    ("E_TEMP_WRITE", _E, "input",
+     "A `.zip` cannot be extracted because the temporary folder is full or not writable (no fault of the zip). "
+     "Exit 2; `score-all` stops.",
+     "Free space in the temporary folder or point `TMPDIR` at one with room."),
     # family: archive
     ("E_ZIP_CORRUPT", _E, "archive", "The zip cannot be read, a member fails its CRC, or expands beyond its declared size.",
      "Re-create the zip with a standard tool (`zip -r NAME.zip NAME/`)."),
@@ -77,6 +91,16 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("E_NESTED_FILES", _E, "layout", "A folder inside `eval_out/`: estimates must lie directly in `eval_out/`.",
      "Move the WAVs up into `eval_out/` and remove the folder."),
     ("E_NOT_WAV", _E, "layout", "A file in `eval_out/` that is not a `.wav`.", "Remove it or convert it to WAV."),
+    ("E_LINK_OUTSIDE", _E, "layout",
+     "A symbolic link (an estimate, `eval_out/` itself or a top-level file) whose target lies outside the "
+     "submission, e.g. in the reference set. It is not read.",
+     "Copy the real files into the submission (`cp -L`) instead of linking to them."),
+    ("W_LINK", _W, "layout", "A symbolic link whose target stays inside the submission; it is followed.",
+     "Prefer real files: zips refuse links (`zip -r` without `--symlinks` stores the files)."),
+    ("E_NOT_REGULAR_FILE", _E, "layout",
+     "An entry of `eval_out/` (or of the package top level) that is not a regular file (a FIFO, socket or device), "
+     "e.g. named like an estimate. It is never opened.",
+     "Replace it with the WAV file it stands for."),
     ("E_NO_ESTIMATES", _E, "layout", "The submission holds no estimate WAV at all.",
      "Check that the WAVs are in `eval_out/` (package) or in the folder given (bare)."),
     # family: names
@@ -98,7 +122,9 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("W_TOO_MANY_ESTIMATES", _W, "names", "A soundscape has more estimates than the limit (default 3, the most targets a mixture holds).",
      "Each estimate beyond the true sources counts as a false positive; the limit is `--max-estimates`."),
     # family: audio
-    ("E_UNREADABLE", _E, "audio", "The WAV cannot be opened or decoded.", "Write it again with a standard tool (soundfile, sox)."),
+    ("E_UNREADABLE", _E, "audio",
+     "The WAV cannot be opened or decoded (also a link that leads nowhere, or a folder that cannot be listed).",
+     "Write it again with a standard tool (soundfile, sox)."),
     ("E_TRUNCATED", _E, "audio", "The WAV holds fewer bytes than its header announces (an interrupted copy).",
      "Copy or write the file again."),
     ("E_EMPTY_AUDIO", _E, "audio", "The WAV holds no samples.", "Write the estimate with the mixture's length."),
@@ -121,7 +147,9 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "With `--ref`: more than half of the reference soundscapes have no estimate file (a partial upload?).",
      "A soundscape without estimates is legal (nothing predicted), but check that no file went missing."),
     # family: eval_results.json and dev_set_test_results.json
-    ("E_JSON_SYNTAX", _E, "results", "A JSON file is not valid JSON (also NaN/Infinity, bad encoding or too deep nesting).",
+    ("E_JSON_SYNTAX", _E, "results",
+     "A JSON file is not valid JSON (also NaN/Infinity, a number beyond a double, an integer of more than 4300 "
+     "digits, bad encoding, not a regular file, or nesting deeper than 64 levels).",
      "Write it with `json.dump`; the message gives line and column."),
     ("E_JSON_DUPLICATE_KEY", _E, "results", "A JSON object repeats a key.", "Keep one value per key."),
     ("E_JSON_TOO_LARGE", _E, "results", "A JSON file is larger than 256 MiB.", "Remove unrelated content."),
@@ -166,11 +194,17 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("W_NPARAMS_MISMATCH", _W, "results", "`nparams` differs from the meta YAML's `system.complexity.total_parameters`.",
      "Give the same parameter count in both files."),
     # family: meta YAML
-    ("E_YAML_SYNTAX", _E, "meta", "The meta YAML cannot be parsed (also bad encoding or unsafe tags).",
+    ("E_YAML_SYNTAX", _E, "meta",
+     "The meta YAML cannot be parsed (also bad encoding, unsafe tags, an integer of more than 4300 digits, "
+     "or nesting deeper than 64 levels, aliases followed).",
      "Fix the YAML; the message gives line and column. Only plain YAML is read (safe loader)."),
-    ("E_YAML_ALIASES", _E, "meta", "The meta YAML uses more than 100 anchors/aliases (a billion-laughs pattern).",
+    ("E_YAML_ALIASES", _E, "meta",
+     "The meta YAML uses more than 100 aliases, expands to more than 200,000 values once its aliases are followed, "
+     "or has an alias inside its own anchor (billion-laughs patterns).",
      "Write the values out; the meta file needs no aliases."),
     ("E_YAML_TOO_LARGE", _E, "meta", "The meta YAML is larger than 1 MiB.", "Remove unrelated content."),
+    ("E_YAML_DUPLICATE_KEY", _E, "meta", "A mapping of the meta YAML repeats a key (the safe loader would keep "
+     "only the last value).", "Keep one value per key."),
     ("E_META_SCHEMA", _E, "meta", "The meta YAML does not follow the DCASE submission meta layout.",
      "Follow `schemas/meta.schema.json`; the message names the key."),
     ("E_META_LABEL", _E, "meta", "`submission.label` differs from the package name.", "Set it to the package name."),
@@ -219,18 +253,44 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("E_REF_NO_TARGETS", _E, "reference",
      "`score` was given a set without `oracle_target/` (an evaluation set as participants get it).",
      "Such a set serves `s5eval validate --ref`; scoring needs the set with its references."),
+    ("E_REF_NAME_ENCODING", _E, "reference",
+     "A file name in `soundscape/` or `oracle_target/` is not valid UTF-8 text, so results could not name it.",
+     "Rename the file (soundscape names are ASCII in DCASE)."),
     ("E_REF_TARGET_NAME", _E, "reference", "A target filename does not parse against the soundscapes and labels.",
      "Check the reference set and `--label-set`."),
-    ("E_REF_UNREADABLE", _E, "reference", "A mixture or target WAV cannot be read.", "Check the reference set files."),
+    ("E_REF_UNREADABLE", _E, "reference",
+     "A mixture or target WAV cannot be read (also a link that leads nowhere, or a folder that cannot be listed).",
+     "Check the reference set files."),
+    ("E_REF_NOT_REGULAR_FILE", _E, "reference",
+     "A `.wav` entry of `soundscape/` or `oracle_target/` is not a regular file (a FIFO, socket or device). "
+     "It is never opened.", "Check the reference set files."),
+    ("E_REF_TRUNCATED", _E, "reference",
+     "A mixture or target holds fewer samples than its header announces (an interrupted copy). Its estimates "
+     "are not blamed for their length.", "Copy the reference set again."),
+    ("E_REF_EMPTY_AUDIO", _E, "reference", "A mixture holds no samples.", "Check the reference set files."),
     ("E_REF_CHANNELS", _E, "reference", "A target is not mono.", "Check the reference set files."),
     ("E_REF_SAMPLE_RATE", _E, "reference", "A target's rate differs from its mixture's.", "Check the reference set files."),
     ("E_REF_LENGTH", _E, "reference", "A target's length differs from its mixture's.", "Check the reference set files."),
-    ("E_REF_NONFINITE", _E, "reference", "A target holds NaN or infinite samples.", "Check the reference set files."),
+    ("E_REF_NONFINITE", _E, "reference", "A mixture (channel 0, the one scored) or a target holds NaN or "
+     "infinite samples.", "Check the reference set files."),
     ("E_SUBSETS_HEADER", _E, "reference", "`subsets.csv` lacks the columns `soundscape` and `subset`.",
      "Follow `schemas/subsets_row.schema.json`."),
     ("E_SUBSETS_UNREADABLE", _E, "reference", "`subsets.csv` cannot be read.", "Check the file's encoding (UTF-8)."),
     ("E_SUBSETS_UNKNOWN_SOUNDSCAPE", _E, "reference", "`subsets.csv` names soundscapes not in the reference set.",
      "Fix the names or the reference set."),
+    ("E_SUBSETS_ROW", _E, "reference",
+     "A row of `subsets.csv` (or of the `--subsets` file) is malformed: an unbalanced quote, a missing soundscape or "
+     "subset cell, more cells than the header, an empty name, a quote or control character in a name, or a "
+     "repeated row. The message names the line.",
+     "Write one `soundscape,subset` pair a line, each pair once."),
+    ("E_SUBSETS_RESERVED", _E, "reference",
+     "A subsets file defines `all` or an automatic subset (`zero_target`, `single`, `distinct`, `duplicate`, "
+     "`nodup`, `n_ref=K`), in any letter case: it would replace the headline or a computed subset.",
+     "Rename the subset; the automatic subsets are always reported."),
+    ("E_SUBSETS_CONFLICT", _E, "reference",
+     "`--subsets` defines a subset that the reference set's `subsets.csv` also defines, with other soundscapes "
+     "(e.g. `ranking` of a preset).",
+     "Drop `--subsets` or rename the subset in one of the files."),
     # family: scoring
     ("E_NOTHING_SCORED", _E, "scoring", "No mixture could be scored.", "Fix the errors listed with it."),
 )

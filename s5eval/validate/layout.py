@@ -1,6 +1,12 @@
 """Package layout: the package name, the files it must hold (by package form), and nothing stray.
 
 Also lists the estimate WAVs (``ctx.estimates``) that the later checks read.
+Only regular files inside the submission become estimates: a symbolic link
+that leaves the submission (``eval_out/`` itself, a top-level file of a
+package or an estimate) is an error, one that stays inside a warning; a FIFO,
+socket or device is an error and is never opened; a link that leads nowhere
+(dangling, a loop) is unreadable. ``score`` runs these checks too and refuses
+on their errors.
 """
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from pathlib import Path
 
 from ..findings import Finding, error, warning
 from ..io.package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, OUT_SUFFIX, is_package_name
+from ..io.refset import BROKEN, FILE, FOLDER, OUTSIDE, SPECIAL, FolderEntry, list_folder, real_root
 from .context import Context, EstimateFile
 _JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".ipynb_checkpoints"}
 _ALLOWED_EXTRA = (".pdf", ".md", ".txt")  # technical report, README
@@ -19,21 +26,72 @@ def is_junk(name: str) -> bool:
     return name in _JUNK_NAMES or name.startswith("._")
 
 
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def entry_finding(ctx: Context, entry: FolderEntry) -> Finding | None:
+    """The finding a folder entry earns by what it is (a link, a special file), None for a plain file or folder."""
+    shown = ctx.shown(entry.path)
+    if entry.kind == OUTSIDE:
+        return error("E_LINK_OUTSIDE", shown,
+                     f"is a symbolic link to '{entry.detail}', outside the submission; it is not read")
+    if entry.kind == SPECIAL:
+        return error("E_NOT_REGULAR_FILE", shown, f"is {entry.detail}, not a regular file; it is not read")
+    if entry.kind == BROKEN:
+        what = "a symbolic link that leads nowhere" if entry.link else "an entry that cannot be examined"
+        return error("E_UNREADABLE", shown, f"is {what} ({entry.detail})")
+    if entry.link:
+        return warning("W_LINK", shown, "is a symbolic link (to a place inside the submission); it is followed")
+    return None
+
+
+def _top_level_entries(ctx: Context, within: str) -> tuple[list[Finding], bool]:
+    """Links and special files at the top of a package (``eval_out/`` included): findings, and whether
+    ``eval_out/`` may be read. (A FIFO named ``eval_results.json`` is never opened: it is said here.)"""
+    try:
+        entries = list_folder(ctx.root, within)
+    except OSError as exc:
+        return [error("E_UNREADABLE", ctx.shown(ctx.root), f"cannot list the folder: {_reason(exc)}")], True
+    findings: list[Finding] = []
+    readable = True
+    for entry in entries:
+        if not entry.link and entry.kind in (FILE, FOLDER):
+            continue
+        finding = entry_finding(ctx, entry)
+        if finding is not None:
+            findings.append(finding)
+        if entry.name == ESTIMATE_DIR and entry.kind in (OUTSIDE, BROKEN, SPECIAL):
+            readable = False
+    return findings, readable
+
+
 def list_estimates(ctx: Context) -> list[Finding]:
     """Fill ``ctx.estimates`` with the WAVs of the estimate folder; findings for anything else in it."""
     findings: list[Finding] = []
     package = ctx.kind == "package"
+    within = real_root(ctx.root)
+    if package:
+        findings, readable = _top_level_entries(ctx, within)
+        if not readable:  # eval_out/ leads out of the submission or nowhere: the finding is said
+            return findings
     try:
-        entries = sorted(os.scandir(ctx.estimate_dir), key=lambda e: e.name)
+        entries = list_folder(ctx.estimate_dir, within)
     except OSError as exc:
-        return [error("E_UNREADABLE", ctx.shown(ctx.estimate_dir), f"cannot list the folder: {exc.strerror or exc}")]
+        return findings + [error("E_UNREADABLE", ctx.shown(ctx.estimate_dir), f"cannot list the folder: {_reason(exc)}")]
     for entry in entries:
-        path = Path(entry.path)
+        path = entry.path
         shown = ctx.shown(path)
+        finding = entry_finding(ctx, entry)  # a link or a special file, before anything else
+        if finding is not None and finding.is_error:
+            findings.append(finding)
+            continue
         if is_junk(entry.name):
             findings.append(warning("W_JUNK_FILE", shown, "is an operating-system file; it is ignored"))
             continue
-        if entry.is_dir(follow_symlinks=False):
+        if finding is not None:
+            findings.append(finding)
+        if entry.kind == FOLDER:
             if package:
                 findings.append(error("E_NESTED_FILES", shown,
                                       f"is a folder inside {ESTIMATE_DIR}/; estimates must lie directly in {ESTIMATE_DIR}/"))
@@ -95,7 +153,11 @@ def check_package(ctx: Context) -> list[Finding]:
         findings.append(warning("W_MISSING_DEV_RESULTS", ctx.shown(ctx.root / DEV_RESULTS),
                                 f"the package has no {DEV_RESULTS}; its development-set figures cannot be shown"))
     meta_names = {ctx.label + META_SUFFIX, folder_name + META_SUFFIX}
-    for entry in sorted(os.scandir(ctx.root), key=lambda e: e.name):
+    try:
+        entries = sorted(os.scandir(ctx.root), key=lambda e: e.name)
+    except (OSError, ValueError):  # the estimate listing (run first, by validate and score) says so
+        return findings
+    for entry in entries:
         name = entry.name
         shown = ctx.shown(Path(entry.path))
         if name in (ESTIMATE_DIR, EVAL_RESULTS, DEV_RESULTS) or name in meta_names:

@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import Finding, error, warning
-from ..io.package import find_meta, nested, read_meta
+from ..io.loaders import preview
+from ..io.package import MAX_NPARAMS, find_meta, nested, read_meta
 from .context import Context
 from .schemas import describe, schema_errors
 
@@ -59,12 +60,17 @@ def check_meta_file(path: Path, where: str, expected_label: str) -> tuple[Any, l
                     for err in schema_errors("meta", data) for code in [_schema_code(err)]]
     except ValueError as exc:
         return None, [error("E_YAML_SYNTAX", where, str(exc))]
+    total = nested(data, "system", "complexity", "total_parameters")
+    if isinstance(total, int) and not isinstance(total, bool) and total > MAX_NPARAMS:
+        findings.append(error("E_META_PARAMETERS", where,
+                              f"$.system.complexity.total_parameters: {preview(total, 30)} is not a plausible "
+                              f"parameter count (at most {MAX_NPARAMS:.0e})"))
     label = nested(data, "submission", "label")
     if label == expected_label:  # a bad package name is reported once, as E_PACKAGE_NAME
         findings = [f for f in findings if not f.message.startswith("$.submission.label: ")]
     if isinstance(label, str) and label != expected_label:
         findings.append(error("E_META_LABEL", where,
-                              f"$.submission.label is '{label}' but the package is named '{expected_label}'"))
+                              f"$.submission.label is {preview(label)} but the package is named '{expected_label}'"))
     return data, findings
 
 
@@ -76,5 +82,6 @@ def check_nparams(ctx: Context, eval_results: Any, meta: Any) -> list[Finding]:
             and not isinstance(total, bool) and nparams != total:
         path = meta_path(ctx)
         return [warning("W_NPARAMS_MISMATCH", ctx.shown(path) if path else ctx.shown(ctx.root),
-                        f"system.complexity.total_parameters is {total} but eval_results.json says nparams {nparams}")]
+                        f"system.complexity.total_parameters is {preview(total, 30)} but eval_results.json says "
+                        f"nparams {preview(nparams, 30)}")]
     return []

@@ -14,8 +14,9 @@ from typing import Any
 import math
 
 from ..findings import Finding, error, warning
-from ..io.package import (DEV_METRIC, DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, LABEL_METRIC, SILENCE, label_metric,
-                          read_dev_results, read_eval_results, summary_from_details)
+from ..io.loaders import preview
+from ..io.package import (DEV_METRIC, DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, LABEL_METRIC, MAX_NPARAMS, SILENCE,
+                          finite_number, label_metric, read_dev_results, read_eval_results, summary_from_details)
 from .context import Context
 from .schemas import describe, schema_errors
 
@@ -31,11 +32,16 @@ def _schema_code(err) -> str:
     return "E_RESULTS_SCHEMA"
 
 
-def _schema_findings(schema: str, data: Any, where: str, code_for) -> list[Finding]:
+def _schema_findings(schema: str, data: Any, where: str, code_for, nparams_code: str) -> list[Finding]:
     try:
-        return [error(code_for(err), where, describe(err)) for err in schema_errors(schema, data)]
+        findings = [error(code_for(err), where, describe(err)) for err in schema_errors(schema, data)]
     except ValueError as exc:
         return [error("E_JSON_SYNTAX", where, str(exc))]
+    nparams = data.get("nparams") if isinstance(data, dict) else None
+    if isinstance(nparams, int) and not isinstance(nparams, bool) and nparams > MAX_NPARAMS:
+        findings.append(error(nparams_code, where, f"$.nparams: {preview(nparams, 30)} is not a plausible "
+                                                   f"parameter count (at most {MAX_NPARAMS:.0e})"))
+    return findings
 
 
 def load_eval_results(ctx: Context) -> tuple[Any, list[Finding]]:
@@ -47,7 +53,7 @@ def load_eval_results(ctx: Context) -> tuple[Any, list[Finding]]:
     data, findings = read_eval_results(path, where)
     if findings:
         return None, findings
-    return data, _schema_findings("eval_results", data, where, _schema_code)
+    return data, _schema_findings("eval_results", data, where, _schema_code, "E_NPARAMS")
 
 
 def _entries(data: Any):
@@ -132,7 +138,8 @@ def check_dev_results(ctx: Context) -> list[Finding]:
     data, findings = read_dev_results(path, where)
     if findings:
         return findings
-    findings = _schema_findings("dev_set_test_results", data, where, lambda err: "E_DEV_RESULTS_SCHEMA")
+    findings = _schema_findings("dev_set_test_results", data, where, lambda err: "E_DEV_RESULTS_SCHEMA",
+                                "E_DEV_RESULTS_SCHEMA")
     if findings:
         return findings
     details = data["details"]
@@ -188,7 +195,11 @@ def _dev_summary_findings(data: dict, details: list, where: str) -> list[Finding
          (labels or {}).get("accuracy_src"), "%"),
     ]
     findings = []
-    for path, stated, derived, unit in pairs:
+    for path, raw, derived, unit in pairs:
+        stated = finite_number(raw)
+        if raw is not None and stated is None:
+            findings.append(warning("W_DEV_RESULTS_SUMMARY", where, f"{path} is not a finite number"))
+            continue
         if stated is None and derived is None:
             continue
         if stated is None or derived is None or not math.isclose(stated, derived, rel_tol=0, abs_tol=SUMMARY_TOLERANCE):
