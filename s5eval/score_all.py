@@ -27,7 +27,6 @@ workers must see the same files at the same paths.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -170,15 +169,34 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def read_complete(folder: str | Path) -> dict | None:
-    """The ``complete.json`` of a result folder when every file it lists is there with its digest, else None."""
-    folder = Path(folder)
+def _plain_file_of(folder: Path, name: object) -> bool:
+    """True when ``name`` is a bare file name in ``folder`` naming a regular file (no path, link, FIFO or device)."""
+    if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\x00"):
+        return False
+    target = folder / name
     try:
-        marker = json.loads((folder / COMPLETE).read_text(encoding="utf-8"))
-        files = marker["files"]
-        if all(_sha256(folder / name) == digest for name, digest in files.items()):
+        return not target.is_symlink() and target.is_file()
+    except OSError:
+        return False
+
+
+def read_complete(folder: str | Path) -> dict | None:
+    """The ``complete.json`` of a result folder when every file it lists is there with its digest, else None.
+
+    The marker is read with the bounded JSON loader, and only plain regular
+    files of the folder are hashed, whatever a damaged or hostile marker names.
+    """
+    from .io.loaders import load_json_file
+
+    folder = Path(folder)
+    marker, problems = load_json_file(folder / COMPLETE)
+    files = marker.get("files") if isinstance(marker, dict) and not problems else None
+    if not isinstance(files, dict) or not all(_plain_file_of(folder, name) for name in files):
+        return None
+    try:
+        if all(isinstance(digest, str) and _sha256(folder / name) == digest for name, digest in files.items()):
             return marker
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except OSError:
         pass
     return None
 

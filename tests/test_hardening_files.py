@@ -287,3 +287,10 @@ def test_reference_set_listing_sees_broken_links(case):
     with pytest.raises(S5InputError) as raised:
         load_reference_set(ref, resolve_label_set(None))
     assert raised.value.exit_code == 3 and [f.code for f in raised.value.findings] == ["E_REF_UNREADABLE"]
+
+
+def test_a_folder_named_like_an_estimate_in_a_bare_folder_is_a_finding(case):
+    ref, sub = case
+    (sub / "m1_2_Speech.wav").mkdir()
+    assert "E_NOT_REGULAR_FILE" in validate_codes(sub, ref)[1]
+    assert score_outcome(sub, ref)[0] == 1

@@ -18,7 +18,7 @@ from s5eval.outputs import write_outputs
 from s5eval.score import ScoreConfig, iter_scores, run_score
 from s5eval.cache import RecordCache, reference_key
 from s5eval.io.package import team_of
-from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all
+from s5eval.score_all import FAILED, read_complete, score_all
 from s5fixtures import make_case
 
 MIXTURES = {f"mix_{i:02d}": labels for i, labels in enumerate(

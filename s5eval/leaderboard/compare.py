@@ -8,7 +8,6 @@ mixture accuracy (%) and source accuracy (%): A − B, its paired-bootstrap
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from ..findings import S5InputError, error
 from ..outputs import mixture_rows
+from ..io.loaders import load_json_file
 from ..score import ScoreConfig, run_score
 from .inputs import read_per_mixture
 from .paired import bootstrap_figures, paired_differences
@@ -58,8 +58,8 @@ def load_side(path: str | Path, ref: str | Path | None, config: ScoreConfig) -> 
         label = csv.parent.name
         present = _subsets_of(frame)
         try:  # results.json lists the subsets in their reporting order
-            order = list(json.loads((csv.parent / "results.json").read_text(encoding="utf-8"))["subsets"])
-        except (OSError, ValueError, KeyError, TypeError):
+            order = list(load_json_file(csv.parent / "results.json")[0]["subsets"])
+        except (KeyError, TypeError):
             order = []
         return Side(label, frame, [s for s in order if s in present] + [s for s in present if s not in order])
     if ref is None:

@@ -178,25 +178,10 @@ def _is_score_all_output(folder: Path) -> bool:
     return (folder / INDEX).is_file() or (folder / CACHE_DIR).is_dir()
 
 
-def _complete_is_safe(folder: Path) -> bool:
-    """``complete.json`` lists only plain regular files of the folder (no path, FIFO or device to hash)."""
-    marker = _json(folder / COMPLETE)
-    files = marker.get("files") if isinstance(marker, dict) else None
-    if not isinstance(files, dict):
-        return False
-    for name in files:
-        if not name or "/" in name or "\\" in name or "\x00" in name or name in (".", ".."):
-            return False
-        target = folder / name
-        if target.is_symlink() or not target.is_file():
-            return False
-    return True
-
-
 def _read_result_folder(folder: Path, in_score_all: bool, out: LoadedInputs) -> None:
     label = folder.name
     if (folder / COMPLETE).exists() or in_score_all:
-        if _complete_is_safe(folder) and read_complete(folder) is not None:
+        if read_complete(folder) is not None:
             system = _system_from_results(folder / "results.json", label, out.skipped)
             if system is not None:
                 out.systems.append(system)

@@ -137,7 +137,11 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "Write every estimate with its mixture's length."),
     ("W_LENGTH_UNCOMMON", _W, "audio", "Without `--ref`: a length that differs from the most common length in the package.",
      "Check the file against its mixture with `--ref`."),
-    ("E_NONFINITE", _E, "audio", "The estimate holds NaN or infinite samples.", "Fix the system output (e.g. a division by zero)."),
+    ("E_NONFINITE", _E, "audio",
+     "The estimate holds NaN or infinite samples, or finite samples so large (about 1e18 and more) that its "
+     "float32 SDR overflows to ±inf or NaN, as in the official code.",
+     "Fix the system output (e.g. a division by zero, a missing normalisation); `score --force` scores the other "
+     "mixtures."),
     ("W_SILENT_ESTIMATE", _W, "audio", "The estimate is all zeros (it is scored as it is).",
      "Label an empty output `silence`, or leave it out."),
     ("W_CLIPPING", _W, "audio", "At least 0.1 % of the samples are at full scale: the estimate is clipped.",

@@ -95,6 +95,9 @@ def list_estimates(ctx: Context) -> list[Finding]:
             if package:
                 findings.append(error("E_NESTED_FILES", shown,
                                       f"is a folder inside {ESTIMATE_DIR}/; estimates must lie directly in {ESTIMATE_DIR}/"))
+            elif entry.name.lower().endswith(".wav"):  # named like an estimate: never silently passed over
+                findings.append(error("E_NOT_REGULAR_FILE", shown,
+                                      "is named like an estimate but is a folder, not a WAV file"))
             continue
         if entry.name.lower().endswith(".wav"):
             ctx.estimates.append(EstimateFile(path, shown))
