@@ -471,7 +471,67 @@ def cases() -> list[Case]:
         return None if a == b else "results.json differs between PYTHONHASHSEED 1 and 2"
 
     out.append(Case("outputs do not depend on the hash seed", "determinism", two_seeds, {0}, identical))
+
+    # a real full disk: a small tmpfs (needs root; skipped elsewhere)
+    def full_disk_score(t):
+        disk = tiny_disk(t, "16k")
+        return [score(sub_copy(t), ref_copy(t), "--out", disk / "res")]
+    out.append(Case("score --out on a full disk", "full disk", full_disk_score, {2}))
+
+    def full_disk_keeps_result(t):
+        disk = tiny_disk(t, "4m")
+        subs = t / "subs"
+        subs.mkdir()
+        sub = Path(shutil.copytree(CONFORMANCE / "sub" / "eval_out", subs / "sub"))
+        ref = ref_copy(t)
+        command = ["score-all", str(subs), "--ref", str(ref), "--out", str(disk / "scores"), "--cache",
+                   str(t / "cache"), *QUICK]
+        subprocess.run(_argv(command), capture_output=True, timeout=300)
+        (t / "before.json").write_bytes((disk / "scores" / "sub" / "results.json").read_bytes())
+        with open(disk / "filler", "wb") as filler:  # fill what is left
+            try:
+                while True:
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+            except OSError:
+                pass
+        sf.write(sub / "soundscape_0000_Percussion.wav", np.zeros(6400, np.float32), 32000)
+        return [command]
+
+    def earlier_result_kept(t: Path, runs: list[Run]) -> str | None:
+        folder = t / "disk" / "scores" / "sub"
+        if not (folder / "complete.json").is_file():
+            return "the earlier complete result was removed"
+        if (folder / "results.json").read_bytes() != (t / "before.json").read_bytes():
+            return "results.json changed although the new result could not be written"
+        return None
+
+    out.append(Case("score-all on a full disk keeps the earlier complete result", "full disk",
+                    full_disk_keeps_result, {2}, earlier_result_kept))
     return out
+
+
+class Skip(Exception):
+    """A case this machine cannot build (e.g. no permission to mount a small file system)."""
+
+
+MOUNTS: list[Path] = []
+
+
+def tiny_disk(t: Path, size: str) -> Path:
+    """A tmpfs of ``size`` at ``t/disk``, unmounted after the case."""
+    disk = t / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], capture_output=True)
+    if done.returncode != 0:
+        raise Skip("cannot mount a small file system here (needs root)")
+    MOUNTS.append(disk)
+    return disk
+
+
+def unmount_all() -> None:
+    while MOUNTS:
+        subprocess.run(["umount", str(MOUNTS.pop())], capture_output=True)
 
 
 # --- running -----------------------------------------------------------------------------------------------
@@ -523,15 +583,20 @@ def main() -> int:
     args = parser.parse_args()
     selected = [c for c in cases() if not args.only or args.only in c.name or args.only in c.family]
     results = []
-    tried, held = Counter(), Counter()
+    tried, held, skipped = Counter(), Counter(), Counter()
     started = time.perf_counter()
     for case in selected:
         tmp = Path(tempfile.mkdtemp(prefix="s5eval-hostile-"))
         try:
             ok, why, runs = run_case(case, tmp, args.timeout)
+        except Skip as exc:
+            skipped[case.family] += 1
+            print(f"skip   [{case.family}] {case.name}: {exc}", flush=True)
+            continue
         except Exception as exc:  # a broken case builder is a failure of this script, shown as such
             ok, why, runs = False, f"case could not be built: {type(exc).__name__}: {exc}", []
         finally:
+            unmount_all()
             shutil.rmtree(tmp, ignore_errors=True)
         tried[case.family] += 1
         held[case.family] += ok
@@ -544,7 +609,7 @@ def main() -> int:
         print(f"{family:<20} {tried[family]:>6} {held[family]:>6} {tried[family] - held[family]:>7}")
     total_tried, total_held = sum(tried.values()), sum(held.values())
     print(f"{'all':<20} {total_tried:>6} {total_held:>6} {total_tried - total_held:>7}   "
-          f"({time.perf_counter() - started:.0f} s)")
+          f"({time.perf_counter() - started:.0f} s)" + (f"; {sum(skipped.values())} skipped" if skipped else ""))
     if args.out:
         args.out.write_text(json.dumps({"tried": total_tried, "held": total_held, "cases": results}, indent=2))
     return 0 if total_held == total_tried else 1
