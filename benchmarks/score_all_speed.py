@@ -3,7 +3,7 @@
 Builds (with `score_speed.py`'s generator) N ten-second 4-channel mixtures
 and a submission for them, a second submission with slightly different
 estimates, and views of both at the size of the DCASE evaluation set
-(symbolic links: 2,567 mixtures by default). Then times, in one run:
+(hard links: 2,567 mixtures by default). Then times, in one run:
 
 * `score-all` over submission A with an empty cache (every file hashed,
   every mixture scored, records and reference figures stored);
@@ -18,6 +18,7 @@ Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import shutil
 import subprocess
@@ -44,10 +45,15 @@ def noisier_copy(src: Path, dst: Path, seed: int = 5) -> None:
 
 
 def replicate_like(view_sub: Path, source: Path, dst: Path) -> None:
-    """Links named like those of ``view_sub``, each pointing at the file of ``source`` with its target's name."""
+    """Hard links named like the files of ``view_sub``, each to the file of ``source`` named like its original.
+
+    The files of ``view_sub`` are hard links to files of ``source``'s sibling
+    ``sub``; the original's name is found by inode.
+    """
     dst.mkdir()
+    original = {path.stat().st_ino: path.name for path in (source.parent / "sub").iterdir()}
     for link in sorted(view_sub.iterdir()):
-        (dst / link.name).symlink_to(source / link.resolve().name)
+        os.link(source / original[link.stat().st_ino], dst / link.name)
 
 
 def run(cmd: list[str]) -> float:

@@ -9,7 +9,7 @@ Generates N ten-second 4-channel 32 kHz PCM16 mixtures with 1-3 targets and
   each configuration is run several times, and the best and the median are
   reported;
 * the same at the size of the DCASE evaluation set (2,567 mixtures), made of
-  the N generated mixtures under new names (symbolic links, so the page cache
+  the N generated mixtures under new names (hard links, so the page cache
   holds them all): the rate a leaderboard run sees, and peak RSS against N;
 * the scoring loop alone (in this process, after discovery): steady state;
 * interpreter start-up, and start-up plus the imports of `s5eval score`;
@@ -89,7 +89,7 @@ def repeated_score(root: Path, workers: int, repeat: int) -> tuple[float, float,
 
 
 def replicated_view(root: Path, n_total: int) -> Path:
-    """``n_total`` mixtures under new names, each file a symbolic link to a generated mixture's file."""
+    """``n_total`` mixtures under new names, each file a hard link to a generated mixture's file."""
     view = root / f"replicated_{n_total}"
     if view.exists():
         return view
@@ -103,10 +103,10 @@ def replicated_view(root: Path, n_total: int) -> Path:
     for k in range(n_total):
         base = sources[k % len(sources)]
         name = f"soundscape_{k:05d}"
-        (view / "ref/soundscape" / f"{name}.wav").symlink_to(root / "ref/soundscape" / f"{base}.wav")
+        os.link(root / "ref/soundscape" / f"{base}.wav", view / "ref/soundscape" / f"{name}.wav")
         for folder, paths in files[base].items():
-            for path in paths:
-                (view / folder / (name + path.name[len(base):])).symlink_to(path)
+            for path in paths:  # hard links: a symbolic link leaving the submission is refused
+                os.link(path, view / folder / (name + path.name[len(base):]))
     return view
 
 
