@@ -45,3 +45,16 @@ def make_case(root: Path, mixtures: dict[str, Sequence[str]], seed: int = 0, sec
             write_wav(sub / f"{mix}_{i}_{label}.wav", np.clip(estimate, -1, 1))
     (ref / "oracle_target").mkdir(parents=True, exist_ok=True)
     return ref, sub
+
+
+class Counting:
+    """A scorer for ``run_score``/``score_all`` that wraps ``iter_scores`` and counts the mixtures actually scored."""
+
+    def __init__(self):
+        self.scored = 0
+
+    def __call__(self, jobs, options, workers):
+        from s5eval.score import iter_scores
+        for record in iter_scores(jobs, options, workers):
+            self.scored += 1
+            yield record

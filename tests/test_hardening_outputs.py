@@ -23,7 +23,7 @@ from s5eval.cache import _FIELD_CHECKS, _RECORD_FIELDS, FileDigests, RecordCache
 from s5eval.cli import cli
 from s5eval.score import ScoreConfig, iter_scores
 from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all, write_failure
-from s5fixtures import make_case
+from s5fixtures import Counting, make_case
 
 MIXTURES = {"mix_00": ["Speech"], "mix_01": ["Speech", "Dishes"], "mix_02": ["Cough"], "mix_03": ["Doorbell"]}
 CONFIG = ScoreConfig(workers=1, n_resamples=20)
@@ -304,16 +304,6 @@ def test_stale_temporary_files_are_removed_at_the_next_write(case):
 
 
 # --- 5. cache robustness -------------------------------------------------------------------------------
-
-
-class Counting:
-    def __init__(self):
-        self.scored = 0
-
-    def __call__(self, jobs, options, workers):
-        for record in iter_scores(jobs, options, workers):
-            self.scored += 1
-            yield record
 
 
 def test_every_record_field_is_checked():

@@ -15,11 +15,11 @@ from s5eval.cli import cli
 from s5eval.engine import score_mixture
 from s5eval.leaderboard.inputs import load_inputs
 from s5eval.outputs import write_outputs
-from s5eval.score import ScoreConfig, iter_scores, run_score
+from s5eval.score import ScoreConfig, run_score
 from s5eval.cache import RecordCache, reference_key
 from s5eval.io.package import team_of
 from s5eval.score_all import FAILED, read_complete, score_all
-from s5fixtures import make_case
+from s5fixtures import Counting, make_case
 
 MIXTURES = {f"mix_{i:02d}": labels for i, labels in enumerate(
     [["Speech"], ["Speech", "Dishes"], ["Cough", "Cough"], [], ["Doorbell"], ["Blender", "Typing", "Blender"],
@@ -49,18 +49,6 @@ def case(tmp_path):
     broken.mkdir()
     (broken / "mix_00_0_Speech.wav").write_bytes(b"not a wav at all")
     return ref, subs, tmp_path / "out"
-
-
-class Counting:
-    """Wraps iter_scores and counts the mixtures actually scored."""
-
-    def __init__(self):
-        self.scored = 0
-
-    def __call__(self, jobs, options, workers):
-        for record in iter_scores(jobs, options, workers):
-            self.scored += 1
-            yield record
 
 
 def test_team_of():
