@@ -440,3 +440,22 @@ def test_findings_of_a_zip_name_the_zip(case):
         assert files == {f"{zipped}/{victim.name}"}
         failed = json.loads((out / "Zip_Team_task4_1" / FAILED).read_text())
         assert {f["file"] for f in failed["findings"]} == files
+
+
+def test_other_writers_never_write_into_their_inputs(case):
+    ref, subs, _ = case
+    sub = subs / "Alpha_Lab_task4_1"
+    for args in (["reference", "oracle", "--ref", ref, "--out", ref / "Oracle_S5eval_task4_1"],
+                 ["validate", sub, "--json", sub / "report.json"],
+                 ["validate", sub, "--ref", ref, "--json", ref / "report.json"]):
+        result = invoke(*args)
+        assert result.exit_code == 2 and "E_OUT_INSIDE_INPUT" in result.output, (args, result.output)
+    assert not (ref / "Oracle_S5eval_task4_1").exists() and not (sub / "report.json").exists()
+    assert invoke("validate", sub, "--json", sub.parent.parent / "report.json").exit_code == 0
+
+
+def test_baseline_infer_never_writes_into_the_reference_set(case):
+    pytest.importorskip("torch")
+    ref, _, _ = case
+    result = invoke("baseline", "infer", "--ckpt", ref / "missing.pt", "--ref", ref, "--out", ref / "Base_S5_task4_1")
+    assert result.exit_code == 2 and "E_OUT_INSIDE_INPUT" in result.output

@@ -69,6 +69,8 @@ def infer_command(ckpt: Path, ref: Path, out: Path, device: str) -> None:
     _require_torch()
     from baseline.infer import infer
 
+    from s5eval.outputs import check_out_dir
+    check_out_dir(out, [(ref, "the reference set")])
     try:
         result = infer(ckpt, ref, out, device=device)
     except RuntimeError as exc:  # e.g. --device cuda without a GPU

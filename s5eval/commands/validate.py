@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -51,6 +52,10 @@ def validate_command(submission, reference, dev_reference, label_set, json_file,
     options = ValidateOptions(label_set=label_set, strict=strict, decode=not no_decode, max_estimates=max_estimates,
                               rate=rate, workers=workers,
                               limits=ArchiveLimits(max_unzipped_bytes, max_members, max_ratio))
+    if json_file:  # never write into what is being checked
+        from ..outputs import check_out_dir
+        check_out_dir(Path(json_file).parent, [(submission, "the submission"), (reference, "the reference set"),
+                                               (dev_reference, "the development test set")], option="--json")
     report = validate_submission(submission, reference, options, dev_ref_path=dev_reference)
     if json_file:
         try:
