@@ -68,7 +68,7 @@ def test_api_accepts_torch_and_numpy():
     a = s5eval.capi_sdri(labels, ests, labels, refs, mixture)
     b = s5eval.capi_sdri(labels, torch.from_numpy(ests[::-1].copy()), labels, torch.from_numpy(refs),
                          torch.from_numpy(mixture))
-    assert a.value == pytest.approx(b.value, abs=1e-9)
+    assert a.value == pytest.approx(b.value, abs=1e-5)  # tensors: float32 energies, as the official torch code
     assert a.value > 10
     assert sorted((p.est, p.ref) for p in a.pairs) == [(0, 0), (1, 1)]
     assert s5eval.sdri(ests[0], refs[0], mixture) == pytest.approx(a.pairs[0].sdri)

@@ -82,16 +82,21 @@ class ClassMatrix:
     sdr_mixture: np.ndarray    # (n_ref,), dB: SDR(y, s) of each reference
     est_wavs: list[np.ndarray] | None = field(default=None, repr=False, compare=False)
     ref_wavs: list[np.ndarray] | None = field(default=None, repr=False, compare=False)
+    sdr32: np.ndarray | None = field(default=None, repr=False, compare=False)  # official float32 SDRs, when known
     _sdr32: dict = field(default_factory=dict, repr=False, compare=False)  # (e, r) -> official float32 SDR
     _energy32: dict = field(default_factory=dict, repr=False, compare=False)  # r -> official float32 Σ s²
 
     @property
     def can_recompute(self) -> bool:
+        if self.sdr32 is not None:
+            return True
         return self.est_wavs is not None and self.ref_wavs is not None and all(
             w is not None for w in (*self.est_wavs, *self.ref_wavs))
 
     def official_sdr(self, e: int, r: int) -> np.float32:
         """SDR(ŝ_e, s_r) exactly as the official code computes it (float32, torch's summation order)."""
+        if self.sdr32 is not None:  # computed by torch itself (s5eval.metrics.torch_backend)
+            return self.sdr32[e, r]
         if (e, r) not in self._sdr32:
             if r not in self._energy32:
                 self._energy32[r] = official_f32.energy(self.ref_wavs[r])
@@ -228,17 +233,50 @@ def selections_agree(matrices: dict[str, ClassMatrix]) -> bool:
 
 def capi_sdri(est_labels: Sequence[str], est_wavs: Any, ref_labels: Sequence[str], ref_wavs: Any,
               mixture: Any, selection: str = "official", penalty_fn: float = 0.0,
-              penalty_fp: float = 0.0) -> CAPIResult:
-    """CAPI-SDRi (dB) of one mixture.
+              penalty_fp: float = 0.0, label_set: str | Sequence[str] | None = "dcase2026t4") -> CAPIResult:
+    """CAPI-SDRi (dB) of one mixture, with the chosen pairing.
 
-    ``est_wavs``/``ref_wavs`` are sequences (or 2-D arrays/tensors) of mono
-    signals, ``mixture`` is the reference channel y, all of the same length in
-    samples. Returns the value (None when no class is present in either list)
-    and the chosen pairing.
+    ``est_labels``/``ref_labels``: class names (``silence`` entries are
+    padding and ignored, with their signals); ``est_wavs``/``ref_wavs``: one
+    mono signal per label, as a sequence or a 2-D array/tensor (sources ×
+    samples); ``mixture``: the reference channel y (channel 0), 1-D. All
+    signals have the mixture's length in samples; numpy arrays (int16 counts
+    as PCM16, n · 2⁻¹⁵) or torch tensors on any device, where the SDRs are then
+    computed. ``penalty_fn``/``penalty_fp``: dB per missed / spurious source.
+    ``label_set``: the accepted class names (a built-in name, a file, a
+    sequence; None accepts any name). Returns ``value`` None when neither side
+    names a class. Mistakes raise :class:`~s5eval.metrics.inputs.MetricInputError`.
+
+    >>> import numpy as np, s5eval
+    >>> rng = np.random.default_rng(0)
+    >>> speech, dishes = rng.standard_normal((2, 32000)).astype(np.float32)
+    >>> mixture = speech + dishes
+    >>> estimates = [speech + 0.1 * dishes, dishes + 0.1 * speech]   # 20 dB of crosstalk each
+    >>> result = s5eval.capi_sdri(["Speech", "Dishes"], estimates, ["Speech", "Dishes"], [speech, dishes], mixture)
+    >>> round(result.value, 3)   # dB, the mean SDRi of the two pairs
+    20.0
+    >>> [(p.label, p.est, p.ref, round(p.sdri, 3)) for p in result.pairs]
+    [('Dishes', 1, 1, 20.0), ('Speech', 0, 0, 20.0)]
+    >>> s5eval.capi_sdri(["Speech"], [speech], ["speech"], [speech], mixture)
+    Traceback (most recent call last):
+    ...
+    s5eval.metrics.inputs.MetricInputError: ref_labels[0] is 'speech', which is neither a class of dcase2026t4 nor 'silence' (names are case-sensitive): ...
     """
-    est = [as_float32(w) for w in est_wavs] if len(est_labels) else []
-    ref = [as_float32(w) for w in ref_wavs] if len(ref_labels) else []
-    if len(est) != len(est_labels) or len(ref) != len(ref_labels):
-        raise ValueError("each label needs exactly one waveform")
-    matrices = class_matrices(list(est_labels), est, list(ref_labels), ref, as_float32(mixture))
+    from .inputs import check_labels, check_lengths, check_mixture, is_torch, known_labels, signal_list
+
+    known = known_labels(label_set)
+    est_labels = check_labels(est_labels, "est_labels", known, label_set)
+    ref_labels = check_labels(ref_labels, "ref_labels", known, label_set)
+    est_list = signal_list(est_wavs, len(est_labels), "est_wavs", "est_labels") if est_labels else []
+    ref_list = signal_list(ref_wavs, len(ref_labels), "ref_wavs", "ref_labels") if ref_labels else []
+    n_samples = check_mixture(mixture)
+    check_lengths(est_list, "est_wavs", n_samples)
+    check_lengths(ref_list, "ref_wavs", n_samples)
+    if any(is_torch(w) for w in (*est_list, *ref_list, mixture)):
+        from .torch_backend import class_matrices_torch
+        matrices = class_matrices_torch(est_labels, est_list, ref_labels, ref_list, mixture)
+    else:
+        est = [as_float32(w) for w in est_list]
+        ref = [as_float32(w) for w in ref_list]
+        matrices = class_matrices(est_labels, est, ref_labels, ref, as_float32(mixture))
     return capi_from_matrices(matrices, selection, penalty_fn, penalty_fp)

@@ -30,7 +30,13 @@ def without_silence(labels: Iterable[str]) -> list[str]:
 
 
 def label_counts(est_labels: Iterable[str], ref_labels: Iterable[str]) -> LabelCounts:
-    """TP/FP/FN of estimated against reference labels, as multisets (``silence`` ignored)."""
+    """TP/FP/FN of estimated against reference labels, as multisets (``silence`` ignored).
+
+    >>> from s5eval import label_counts
+    >>> counts = label_counts(["Speech", "Speech", "silence"], ["Speech", "Dishes"])
+    >>> counts.tp, counts.fp, counts.fn, counts.correct
+    (1, 1, 1, False)
+    """
     est = Counter(without_silence(est_labels))
     ref = Counter(without_silence(ref_labels))
     tp = sum((est & ref).values())
