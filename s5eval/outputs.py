@@ -1,7 +1,7 @@
 """The four output files of ``s5eval score --out DIR``, each written atomically.
 
 * ``results.json``: summary, subsets, per_class, provenance (schema: schemas/results.schema.json)
-* ``scores.json``: the summary flattened for Codabench (``capi_sdri``, ``capi_sdri_duplicate``, …)
+* ``scores.json``: the figures flattened for Codabench, a fixed key set (:func:`scores_keys`)
 * ``per_mixture.csv``: one row per mixture
 * ``per_source.csv``: one row per TP pair or penalty entry
 """
@@ -16,27 +16,98 @@ from typing import Iterable, TextIO
 from .atomic import atomic_batch, write_atomic, write_json_atomic
 from .engine import MixtureRecord
 from .findings import EXIT_USAGE, S5InputError, error
+from .subsets import AUTOMATIC_ORDER, PRESETS, preset_subsets
 
 OUTPUT_FILES = ("results.json", "scores.json", "per_mixture.csv", "per_source.csv")
 PER_MIXTURE_COLUMNS = ("soundscape", "subsets", "n_ref", "n_est", "tp", "fp", "fn", "mixture_correct",
                        "capi_sdri", "ca_sdri_2025", "ref_labels", "est_labels", "pairing")
 PER_SOURCE_COLUMNS = ("soundscape", "label", "kind", "estimate", "reference", "sdr", "sdr_mixture", "sdri", "value")
-SCORES_KEYS = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb", "casa_sdr_eb")
+
+# --- scores.json: a fixed key set (a Codabench leaderboard has one column per key) ------------------------
+#
+# The keys depend on two scoring options only, never on the submission or on the reference set:
+#
+# * always: for each subset of SCORES_SUBSETS (``all`` and the automatic subsets) each figure of
+#   SCORES_FIGURES, named ``<figure>`` for ``all`` and ``<figure>_<subset>`` for the others, plus
+#   SCORES_HEADLINE_EXTRA (the 95 % interval of CAPI-SDRi on ``all``) and ``n_undefined``;
+# * ``--metric casa-sdr``: the CASA_FIGURES too (they are computed only then);
+# * ``--subsets PRESET``: the preset's subsets (``ranking``, ``analysis``) as more subsets.
+#
+# Subsets from a subsets file (``REF/subsets.csv``, ``--subsets FILE``) and ``n_ref=K`` are in
+# results.json and on the results page, not in scores.json: their names come from the data.
+#
+# A figure that is undefined (no mixture of the subset, every mixture of it excluded, a count of
+# zero under a ratio, no bootstrap) is UNDEFINED_SCORE: Codabench stores every score as a decimal
+# number and has no "missing" value (null is refused, NaN is not JSON). ``n_undefined`` counts them;
+# ``n_mixtures[_<subset>]`` and ``n_scored[_<subset>]`` say which subsets are empty. See docs/codabench.md.
+SCORES_SUBSETS = AUTOMATIC_ORDER  # all, zero_target, single, distinct, duplicate, nodup
+SCORES_FIGURES = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "n_mixtures", "n_scored")
+CASA_FIGURES = ("casa_sdr_sb", "casa_sdr_eb")
+SCORES_HEADLINE_EXTRA = ("capi_sdri_ci_low", "capi_sdri_ci_high")
+COUNT_FIGURES = ("n_mixtures", "n_scored")  # always defined: 0 for an empty subset
+UNDEFINED_SCORE = -999.0
+DECIMALS = 6
 
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_")
 
 
+def scores_subsets(subsets_spec: str | None = None) -> tuple[str, ...]:
+    """The subsets in scores.json: the automatic ones, then a preset's (``--subsets PRESET``)."""
+    if subsets_spec in PRESETS:
+        return SCORES_SUBSETS + tuple(preset_subsets(subsets_spec, []))
+    return SCORES_SUBSETS
+
+
+def scores_figures(metric: str = "capi-sdri") -> tuple[str, ...]:
+    """The figures of every subset in scores.json (the CASA-SDR figures with ``--metric casa-sdr``)."""
+    return SCORES_FIGURES + (CASA_FIGURES if metric == "casa-sdr" else ())
+
+
+def score_key(figure: str, subset: str) -> str:
+    """``capi_sdri`` for ``all``, ``capi_sdri_duplicate`` for the subset ``duplicate``."""
+    return figure if subset == "all" else f"{figure}_{_slug(subset)}"
+
+
+def scores_key_layout(metric: str = "capi-sdri", subsets_spec: str | None = None) -> list[tuple[str, str, str]]:
+    """``(key, figure, subset)`` of every scores.json key, in the order written (``all`` first)."""
+    layout = []
+    for subset in scores_subsets(subsets_spec):
+        for figure in scores_figures(metric):
+            layout.append((score_key(figure, subset), figure, subset))
+            if subset == "all" and figure == "capi_sdri":
+                layout += [(key, key, "all") for key in SCORES_HEADLINE_EXTRA]
+    layout.append(("n_undefined", "n_undefined", "all"))
+    return layout
+
+
+def scores_keys(metric: str = "capi-sdri", subsets_spec: str | None = None) -> list[str]:
+    """The fixed key set of scores.json for these options (see the comment above :data:`SCORES_SUBSETS`)."""
+    return [key for key, _, _ in scores_key_layout(metric, subsets_spec)]
+
+
 def flat_scores(results: dict) -> dict:
-    """Codabench ``scores.json``: headline keys for ``all`` and ``<key>_<subset>`` for the others."""
-    out: dict[str, float] = {}
-    for subset, figures in results["subsets"].items():
-        suffix = "" if subset == "all" else "_" + _slug(subset)
-        for key in SCORES_KEYS:
-            value = figures.get(key)
-            if value is not None and math.isfinite(value):
-                out[key + suffix] = round(float(value), 6)
+    """Codabench ``scores.json``: exactly :func:`scores_keys` of the run's options, every value a number.
+
+    Undefined figures are :data:`UNDEFINED_SCORE`; ``n_undefined`` counts them.
+    """
+    provenance = results.get("provenance", {})
+    metric, spec = provenance.get("metric") or "capi-sdri", provenance.get("subsets_source")
+    out: dict[str, float | int] = {}
+    n_undefined = 0
+    for key, figure, subset in scores_key_layout(metric, spec):
+        if key == "n_undefined":
+            continue
+        value = results["subsets"].get(subset, {}).get(figure)
+        if figure in COUNT_FIGURES:
+            out[key] = int(value or 0)
+        elif value is not None and math.isfinite(value):
+            out[key] = round(float(value), DECIMALS)
+        else:
+            out[key] = UNDEFINED_SCORE
+            n_undefined += 1
+    out["n_undefined"] = n_undefined
     return out
 
 

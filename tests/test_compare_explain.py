@@ -65,3 +65,75 @@ def test_explain_command_text_and_unknown_mixture():
     assert "paper selection" in result.output and "FN" in result.output
     bad = CliRunner().invoke(cli, ["explain", str(DATA / "sub"), "soundscape_57", "--ref", str(DATA / "ref")])
     assert bad.exit_code == 2 and "E_UNKNOWN_MIXTURE" in bad.output and "Traceback" not in bad.output
+
+
+def _score_output(folder: Path, shift: float) -> Path:
+    """A score output by hand: 6 mixtures; the 2 zero_target ones have no estimate (CAPI-SDRi and source
+    accuracy undefined there)."""
+    folder.mkdir()
+    lines = ["soundscape,subsets,n_ref,n_est,tp,fp,fn,mixture_correct,capi_sdri,ca_sdri_2025"]
+    for i in range(6):
+        if i < 2:
+            lines.append(f"m{i},all|zero_target,0,0,0,0,0,True,,")
+        else:
+            lines.append(f"m{i},all|single,1,1,1,0,0,True,{i + shift},{i + shift}")
+    (folder / "per_mixture.csv").write_text("\n".join(lines) + "\n")
+    (folder / "results.json").write_text(json.dumps({"subsets": {"all": {}, "zero_target": {}, "single": {}}}))
+    return folder
+
+
+def test_compare_undefined_rows_print_a_dash_and_null_in_json(tmp_path):
+    """Undefined on zero_target (no mixture scored for CAPI-SDRi, no source entry): no difference, interval
+    or p-value (null in JSON, "—" in the table), never p = 1."""
+    a, b = _score_output(tmp_path / "A", 1.0), _score_output(tmp_path / "B", 0.0)
+    data = _compare(str(a), str(b))
+    zero = {r["metric"]: r for r in data["rows"] if r["subset"] == "zero_target"}
+    for key in ("capi_sdri", "accuracy_src"):
+        assert zero[key]["a"] is None and zero[key]["diff"] is None
+        assert zero[key]["p_value"] is None and zero[key]["ci_low"] is None and zero[key]["ci_high"] is None
+    assert zero["accuracy_mix"]["p_value"] == 1.0  # defined there (equal: 100 % both)
+    single = {r["metric"]: r for r in data["rows"] if r["subset"] == "single"}
+    assert abs(single["capi_sdri"]["diff"] - 1.0) < 1e-12 and single["capi_sdri"]["p_value"] < 0.05
+    text = CliRunner().invoke(cli, ["compare", str(a), str(b), "--bootstrap", "200"], env={"COLUMNS": "200"})
+    assert text.exit_code == 0, text.output
+    line = next(ln for ln in text.output.splitlines() if "zero_target" in ln and "CAPI-SDRi" in ln)
+    assert "1.0000" not in line and line.count("—") == 5, line  # A, B, A − B, interval and p
+    assert "— undefined" in text.output
+
+
+def test_compare_metric_spellings_as_in_score(tmp_path):
+    out = tmp_path / "a"
+    scored = CliRunner().invoke(cli, ["score", str(DATA / "sub"), "--ref", str(DATA / "ref"), "--out", str(out),
+                                      "--bootstrap", "0", "--quiet", "--workers", "1"])
+    assert scored.exit_code == 0, scored.output
+    for spelling in ("ca-sdri", "ca_sdri_2025"):  # score's spelling, and the old key (a hidden alias)
+        data = _compare(str(out), str(out), "--metric", spelling)
+        assert data["metric"] == "ca-sdri"
+        assert {r["metric"] for r in data["rows"]} == {"ca_sdri_2025", "accuracy_mix", "accuracy_src"}
+    help_text = CliRunner().invoke(cli, ["compare", "--help"]).output
+    assert "capi-sdri|ca-sdri|casa-sdr" in help_text and "ca_sdri_2025" not in help_text
+    casa = CliRunner().invoke(cli, ["compare", str(out), str(out), "--metric", "casa-sdr"])
+    assert casa.exit_code == 2 and "casa-sdr" in casa.output and "Traceback" not in casa.output
+
+
+def test_missing_paths_are_usage_errors(tmp_path):
+    """A path given on the command line that does not exist: exit 2 and the finding code, for every command."""
+    missing, ref = str(tmp_path / "nope"), str(DATA / "ref")
+    for args, code in ((["compare", missing, str(DATA / "sub"), "--ref", ref], "E_SUB_MISSING"),
+                       (["compare", str(DATA / "sub"), str(DATA / "sub"), "--ref", missing], "E_REF_MISSING"),
+                       (["explain", missing, "soundscape_0057", "--ref", ref], "E_SUB_MISSING"),
+                       (["explain", str(DATA / "sub"), "soundscape_0057", "--ref", missing], "E_REF_MISSING"),
+                       (["score", missing, "--ref", ref], "E_SUB_MISSING"),
+                       (["score", str(tmp_path / ("x" * 300)), "--ref", ref], "E_SUB_MISSING"),  # name too long
+                       (["validate", missing], "E_SUB_MISSING"),
+                       (["validate", str(DATA / "sub"), "--dev-ref", missing], "E_REF_MISSING"),
+                       (["score-all", missing, "--ref", ref, "--out", str(tmp_path / "o")], "E_SUBS_DIR")):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and code in result.output and "Traceback" not in result.output, (args, result.output)
+    assert not (tmp_path / "o").exists()
+
+
+def test_help_says_a_zip_works():
+    for command in ("score", "validate", "score-all", "explain", "compare"):
+        text = " ".join(CliRunner().invoke(cli, [command, "--help"]).output.split())
+        assert ".zip" in text, command

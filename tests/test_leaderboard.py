@@ -94,7 +94,7 @@ def test_ranking_subset_is_the_default_when_present():
     assert build_leaderboard(with_ranking, subset="all", n_resamples=0).subset == "all"
 
 
-def test_csv_has_stable_columns_and_fixed_decimals(systems, tmp_path):
+def test_csv_has_stable_columns_and_full_precision(systems, tmp_path):
     board = build_leaderboard(systems, n_resamples=200)
     write_leaderboard(tmp_path, board)
     with (tmp_path / "leaderboard.csv").open() as handle:
@@ -104,8 +104,11 @@ def test_csv_has_stable_columns_and_fixed_decimals(systems, tmp_path):
                    "dev_capi_sdri", "rank_ci_low", "rank_ci_high", "group", "p_next_holm", "nparams",
                    "capi_sdri_all"):
         assert needed in rows[0]
-    assert all(re.fullmatch(r"-?\d+\.\d{3}", r["capi_sdri"]) for r in rows if r["status"] == "ok")
-    assert all(re.fullmatch(r"\d+\.\d{2}", r["accuracy_mix"]) for r in rows if r["status"] == "ok")
+    # full precision in the CSV (the page, Markdown and terminal round): the numbers read back exactly
+    by_label = {r["label"]: r for r in board.rows}
+    assert all(float(r["capi_sdri"]) == by_label[r["label"]]["capi_sdri"] for r in rows if r["status"] == "ok")
+    assert all(float(r["accuracy_mix"]) == by_label[r["label"]]["accuracy_mix"] for r in rows if r["status"] == "ok")
+    assert re.search(r"\| -?\d+\.\d{3} \[", (tmp_path / "leaderboard.md").read_text())  # 3 decimals shown
     assert rows[-1]["capi_sdri"] == "" and rows[-1]["status"] == "failed"
     markdown = (tmp_path / "leaderboard.md").read_text()
     assert "## Teams" in markdown and "6 (failed)" in markdown
@@ -196,10 +199,10 @@ def test_end_to_end_from_score_all_with_meta_names(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [r["code"] for r in rows] == ["DoeA", "DoeB", "Roe_Uni_task4_1"]
     assert rows[0]["name"] == "System DoeA" and rows[0]["nparams"] == "123456"
-    assert rows[0]["dev_capi_sdri"] == "8.250" and rows[0]["dev_accuracy_mix"] == "75.00"
-    assert rows[0]["dev_accuracy_src"] == "66.67"
-    assert rows[1]["dev_capi_sdri"] == "5.500" and rows[1]["dev_accuracy_mix"] == "40.00"
-    assert rows[1]["dev_accuracy_src"] == "52.25"
+    assert float(rows[0]["dev_capi_sdri"]) == 8.25 and float(rows[0]["dev_accuracy_mix"]) == 75.0
+    assert round(float(rows[0]["dev_accuracy_src"]), 2) == 66.67  # full precision in the CSV
+    assert float(rows[1]["dev_capi_sdri"]) == 5.5 and float(rows[1]["dev_accuracy_mix"]) == 40.0
+    assert float(rows[1]["dev_accuracy_src"]) == 52.25
     assert rows[2]["dev_capi_sdri"] == "" and rows[2]["status"] == "failed" and rows[2]["rank"] == "3"
     assert rows[0]["team"] == rows[1]["team"] == "Doe_Lab"
     assert rows[0]["team_best"] == "true" and rows[1]["team_best"] == "false"
@@ -225,3 +228,66 @@ def test_loading_results_json_files_directly(tmp_path, systems):
     with pytest.raises(Exception) as info:
         load_inputs([out / "results.json", out])
     assert "E_DUPLICATE_LABEL" in str(info.value)
+
+
+def test_competition_ranks_are_scipy_min_ranks_of_the_rounded_figures():
+    from scipy.stats import rankdata
+    rng = np.random.default_rng(3)
+    values = list(np.round(rng.normal(size=40), 1))  # many ties
+    assert competition_ranks(values) == list(rankdata(-np.array(values), method="min").astype(int))
+    assert competition_ranks([1.0, None, 1.0000004, 0.5], decimals=6) == [1, 4, 1, 3]
+    assert competition_ranks([1.0, 1.0004], decimals=3) == [1, 1] and competition_ranks([]) == []
+
+
+def test_leaderboard_metric_spellings_as_in_score(tmp_path, systems):
+    out = tmp_path / "scores"
+    for system in systems[:3]:
+        folder = out / system.label
+        folder.mkdir(parents=True)
+        results = json.loads(json.dumps(system.results))
+        for entry in results["subsets"].values():
+            entry["ca_sdri_2025"] = entry["capi_sdri"] - 1.0
+        (folder / "results.json").write_text(json.dumps(results))
+        (folder / "scores.json").write_text("{}")
+        system.mixtures.reset_index().assign(ca_sdri_2025=lambda f: f["capi_sdri"] - 1.0).to_csv(
+            folder / "per_mixture.csv", index=False)
+    runner = CliRunner()
+    for spelling, key in (("capi-sdri", "capi_sdri"), ("capi_sdri", "capi_sdri"), ("ca-sdri", "ca_sdri_2025"),
+                          ("ca_sdri_2025", "ca_sdri_2025"), ("accuracy-mix", "accuracy_mix"),
+                          ("accuracy_src", "accuracy_src")):
+        result = runner.invoke(cli, ["leaderboard", str(out), "--out", str(tmp_path / "lb"), "--metric", spelling,
+                                     "--bootstrap", "50", "--quiet"])
+        assert result.exit_code == 0, (spelling, result.output)
+        assert json.loads((tmp_path / "lb" / "leaderboard.json").read_text())["metric"] == key
+    help_text = " ".join(runner.invoke(cli, ["leaderboard", "--help"]).output.split())
+    assert "[capi-sdri|ca-sdri|casa-sdr|accuracy-mix|accuracy-src]" in help_text
+    assert "capi_sdri" not in help_text  # the old spellings still work, unlisted
+    casa = runner.invoke(cli, ["leaderboard", str(out), "--out", str(tmp_path / "lb"), "--metric", "casa-sdr"])
+    assert casa.exit_code == 2 and "casa-sdr" in casa.output and "Traceback" not in casa.output
+
+
+def test_ranking_by_casa_sdr_without_per_mixture_casa(systems):
+    """CASA-SDR is ranked from results.json; per_mixture.csv has no CASA column, so no bootstrap statistics."""
+    with_casa = []
+    for k, system in enumerate(systems):
+        if system.status == "ok":
+            results = json.loads(json.dumps(system.results))
+            results["subsets"]["all"]["casa_sdr_sb"] = 10.0 - k
+            system = SystemResult(system.label, "ok", "", results, system.mixtures, system.info)
+        with_casa.append(system)
+    board = build_leaderboard(with_casa, metric="casa-sdr", n_resamples=100)
+    assert board.metric == "casa_sdr_sb"
+    assert [r["label"] for r in board.rows][:2] == ["A_x_task4_1", "A_x_task4_2"]
+    assert [r["rank"] for r in board.rows] == [1, 2, 3, 4, 5, 6]
+    assert board.statistics["n_mixtures"] == 0 and "casa_sdr_sb" in board.statistics["unavailable"]
+    from s5eval.leaderboard.render_html import render_html
+    assert "No bootstrap statistics" in render_html(board) and "CASA-SDR" in render_html(board)
+
+
+def test_leaderboard_empty_folder_says_what_was_expected(tmp_path):
+    empty = tmp_path / "EMPTY_DIR"
+    empty.mkdir()
+    result = CliRunner().invoke(cli, ["leaderboard", str(empty), "--out", str(tmp_path / "lb")])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1 and "E_NO_RESULTS" in text and "no input given" not in text
+    assert "holds no results" in text and "results.json" in text and "score-all" in text

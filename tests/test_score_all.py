@@ -204,7 +204,8 @@ def test_command_line(case):
     bad = CliRunner().invoke(cli, ["score-all", str(subs / "nope"), "--ref", str(ref), "--out", str(out)])
     assert bad.exit_code == 2 and "E_SUBS_DIR" in bad.output and "Traceback" not in bad.output
     bad_ref = CliRunner().invoke(cli, ["score-all", str(subs), "--ref", str(ref / "nope"), "--out", str(out)])
-    assert bad_ref.exit_code == 3 and "Traceback" not in bad_ref.output
+    # a --ref path that does not exist is a usage error (exit 2, E_REF_MISSING), as in every command
+    assert bad_ref.exit_code == 2 and "E_REF_MISSING" in bad_ref.output and "Traceback" not in bad_ref.output
 
 
 def test_zip_submission_is_scored_like_its_folder_and_reuses_the_cache(case, monkeypatch):

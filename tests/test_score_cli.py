@@ -79,14 +79,14 @@ def test_exact_soundscape_matching(case):
 def test_missing_submission_folder(case, tmp_path):
     ref, _ = case
     result = invoke("score", tmp_path / "nope", "--ref", ref)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a path that does not exist is a usage error
     assert "E_SUB_MISSING" in result.output
 
 
 def test_missing_reference(case, tmp_path):
     _, sub = case
     result = invoke("score", sub, "--ref", tmp_path / "nowhere")
-    assert result.exit_code == 3
+    assert result.exit_code == 2  # a path that does not exist is a usage error, not a bad reference set
     assert "E_REF_MISSING" in result.output
 
 
@@ -140,7 +140,7 @@ def test_no_traceback_from_the_console_script(case, tmp_path):
     ref, _ = case
     proc = subprocess.run([sys.executable, "-m", "s5eval.cli", "score", str(tmp_path / "missing"), "--ref", str(ref)],
                           capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a missing submission path: usage error
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "E_SUB_MISSING" in proc.stderr
 

@@ -143,10 +143,13 @@ def test_custom_label_set_file(tmp_path):
 
 def test_missing_paths():
     runner = CliRunner()
+    # A path given on the command line that does not exist is a usage error (exit 2, as for every
+    # command), under the finding code that names it.
     missing = runner.invoke(cli, ["validate", "/nonexistent/sub"])
-    assert missing.exit_code == 1 and "E_SUB_MISSING" in missing.output  # as `score` reports it
+    assert missing.exit_code == 2 and "E_SUB_MISSING" in missing.output  # as `score` reports it
     result = runner.invoke(cli, ["validate", str(VALID), "--ref", "/nonexistent/ref"])
-    assert result.exit_code == 3 and "E_REF_MISSING" in result.output
+    assert result.exit_code == 2 and "E_REF_MISSING" in result.output
+    assert validate_submission(VALID, "/nonexistent/ref").exit_code == 3  # the Python API: a reference problem
 
 
 def test_unreadable_reference_mixture_exits_3(tmp_path):

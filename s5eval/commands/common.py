@@ -1,13 +1,15 @@
 """Helpers shared by commands: turning input errors into findings and exit codes."""
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import sys
-from typing import Callable
+from typing import Callable, Iterable
 
 import click
 
-from ..findings import S5InputError
+from ..findings import EXIT_USAGE, S5InputError, error
 from ..report import print_findings
 
 
@@ -23,6 +25,31 @@ def exits_on_input_error(command: Callable) -> Callable:
             sys.exit(exc.exit_code)
 
     return wrapper
+
+
+def _missing(path: str) -> bool:
+    """True when nothing is at ``path`` (or its name is too long to exist); other errors are left to the command."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError as exc:
+        return exc.errno == errno.ENAMETOOLONG
+    except ValueError:  # a NUL in the path: the command reports it
+        return False
+    return False
+
+
+def check_paths_exist(paths: Iterable[tuple[str | None, str, str]]) -> None:
+    """Paths given on the command line, ``(path, finding code, what)``: a missing one is a usage error (exit 2).
+
+    Every missing path is reported at once, under its finding code (``E_SUB_MISSING``, ``E_REF_MISSING``);
+    ``None`` (an option not given) is skipped.
+    """
+    problems = [error(code, path, f"{what} does not exist") for path, code, what in paths
+                if path is not None and _missing(path)]
+    if problems:
+        raise S5InputError(problems, exit_code=EXIT_USAGE)
 
 
 def workers_option(func: Callable) -> Callable:

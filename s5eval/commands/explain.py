@@ -12,7 +12,7 @@ from ..explain import explain_mixture
 from ..report import print_findings, stdout
 from ..findings import Finding
 from ..score import ScoreConfig
-from .common import exits_on_input_error
+from .common import check_paths_exist, exits_on_input_error
 
 
 def _db(value) -> str:
@@ -76,7 +76,12 @@ def _print(data: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @exits_on_input_error
 def explain_command(submission, mixture, reference, selection, penalty_fn, penalty_fp, label_set, as_json):
-    """Explain the score of soundscape MIXTURE: labels, pairing, per-pair SDR/SDRi, penalties, both selections."""
+    """Explain the score of soundscape MIXTURE: labels, pairing, per-pair SDR/SDRi, penalties, both selections.
+
+    SUBMISSION is a package folder, a folder of estimate WAVs or a .zip of either.
+    """
+    check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
+                       (reference, "E_REF_MISSING", "the reference set (--ref)")])
     from ..score_all import _opened
     config = ScoreConfig(selection=selection, penalty_fn=penalty_fn, penalty_fp=penalty_fp, label_set=label_set)
     from pathlib import Path

@@ -1,24 +1,55 @@
 """``s5eval leaderboard RESULTS... --out DIR``."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import click
 from rich.markup import escape
 
 from ..atomic import atomic_batch, writing_outputs
+from ..findings import S5InputError, error
 from ..leaderboard import build_leaderboard, load_inputs, write_leaderboard
 from ..outputs import check_out_dir
 from ..leaderboard.render_terminal import terminal_table
-from ..leaderboard.table import RANKABLE
+from ..leaderboard.table import METRIC_ALIASES, METRIC_NAMES, metric_key, metric_name
 from ..report import stderr, stdout
 from .common import exits_on_input_error
+
+EXPECTED_INPUTS = ("expected results.json files, `s5eval score --out` folders (results.json + scores.json) "
+                   "or a `s5eval score-all --out` folder (one result folder per submission)")
+
+
+class MetricChoice(click.Choice):
+    """``--metric``: the spellings of ``score`` (``capi-sdri``), plus the older results keys (``capi_sdri``),
+    accepted but not listed in ``--help``. The value is the command-line spelling."""
+
+    def __init__(self, names: Sequence[str] = tuple(METRIC_NAMES)):
+        super().__init__(list(names))
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value not in self.choices and value in METRIC_ALIASES:
+            value = metric_name(METRIC_ALIASES[value])
+        return super().convert(value, param, ctx)
+
+
+def _load(results: Sequence[str]):
+    """:func:`load_inputs`, saying what was expected when the inputs hold nothing at all."""
+    try:
+        return load_inputs(results)
+    except S5InputError as exc:
+        if exc.findings and all(f.code == "E_NO_RESULTS" and not f.file for f in exc.findings):
+            raise S5InputError([error("E_NO_RESULTS", path, f"the folder holds no results: {EXPECTED_INPUTS}")
+                                for path in results], exc.exit_code) from None
+        raise
 
 
 @click.command("leaderboard")
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
               help="Write leaderboard.csv, .md, .html and .json here.")
-@click.option("--metric", type=click.Choice(RANKABLE), default="capi_sdri", show_default=True,
-              help="Figure to rank by (higher is better).")
+@click.option("--metric", type=MetricChoice(), default="capi-sdri", show_default=True,
+              help="Figure to rank by, higher is better: capi-sdri, ca-sdri or casa-sdr as in `score` "
+                   "(casa-sdr needs results scored with --metric casa-sdr), or a label accuracy.")
 @click.option("--subset", default=None, help="Subset to rank on (default: 'ranking' when present, else 'all').")
 @click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=10_000, show_default=True,
               help="Paired bootstrap resamples (0: no intervals, tests or groups).")
@@ -30,10 +61,10 @@ from .common import exits_on_input_error
 def leaderboard_command(results, out_dir, metric, subset, n_resamples, seed, alpha, quiet):
     """Rank systems from RESULTS (results.json files, score --out folders or score-all output folders)."""
     check_out_dir(out_dir, [(path, "a results input") for path in results])
-    inputs = load_inputs(results)
+    inputs = _load(results)
     for path, why in inputs.skipped:
         stderr.print(f"[yellow]skipped[/] {escape(path)}: {escape(why)}", soft_wrap=True)
-    board = build_leaderboard(inputs.systems, metric, subset, n_resamples, seed, alpha, inputs.skipped)
+    board = build_leaderboard(inputs.systems, metric_key(metric), subset, n_resamples, seed, alpha, inputs.skipped)
     with writing_outputs(out_dir), atomic_batch():  # the four files replace the old ones together
         write_leaderboard(out_dir, board)
     if not quiet:

@@ -12,12 +12,13 @@ from ..io.archive import is_zip_path
 from ..outputs import check_out_dir, remove_stale_outputs, write_outputs
 from ..report import print_findings, print_package_findings, results_table, stderr, stdout
 from ..score import ScoreConfig, run_score
-from .common import exits_on_input_error, scoring_options
+from .common import check_paths_exist, exits_on_input_error, scoring_options
 
 
 @click.command("score")
 @click.argument("submission", type=click.Path(path_type=str))
-@click.option("--ref", "reference", required=True, type=click.Path(path_type=str), help="Reference set folder.")
+@click.option("--ref", "reference", required=True, type=click.Path(path_type=str),
+              help="Reference set folder (soundscape/ and oracle_target/) or a DCASE dataset root.")
 @click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
               help="Write results.json, scores.json, per_mixture.csv and per_source.csv here.")
 @scoring_options
@@ -27,7 +28,13 @@ from .common import exits_on_input_error, scoring_options
 @exits_on_input_error
 def score_command(submission, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
                   workers, n_resamples, seed, force, quiet, as_json):
-    """Score a submission SUBMISSION (package folder or folder of WAVs) against a reference set."""
+    """Score a submission SUBMISSION against a reference set.
+
+    SUBMISSION is a submission package folder, a folder of estimate WAVs, or a .zip of either (read
+    safely). A missing SUBMISSION or --ref is a usage error (exit 2).
+    """
+    check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
+                       (reference, "E_REF_MISSING", "the reference set (--ref)")])
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples,
                          seed, force)
     show_progress = not quiet and not as_json and stderr.is_terminal

@@ -12,7 +12,7 @@ from ..report import print_findings, stderr, stdout
 from ..score import ScoreConfig
 from ..io.package import package_label
 from ..score_all import SubmissionOutcome, score_all
-from .common import exits_on_input_error, scoring_options
+from .common import check_paths_exist, exits_on_input_error, scoring_options
 
 
 def _load_meta(path: str) -> dict:
@@ -57,11 +57,14 @@ def _outcome_table(outcomes: list[SubmissionOutcome], headline: str) -> Table:
 @exits_on_input_error
 def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
                       workers, scheduler, cache_dir, n_resamples, seed, meta_path, quiet):
-    """Score every submission (folders and .zip files) in SUBS_DIR; failed ones are recorded, never fatal.
+    """Score every submission in SUBS_DIR (package folders, folders of WAVs and .zip files of either); failed
+    ones are recorded, never fatal.
 
     Re-running recomputes only mixtures whose files changed (content cache), so an
     interrupted run resumes where it stopped.
     """
+    check_paths_exist([(subs_dir, "E_SUBS_DIR", "the submissions folder"),
+                       (reference, "E_REF_MISSING", "the reference set (--ref)")])
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples, seed)
     show = not quiet
     meta_by_label = _load_meta(meta_path) if meta_path else None

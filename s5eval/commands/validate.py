@@ -11,7 +11,7 @@ from ..findings import EXIT_USAGE, S5InputError, error
 from ..io.archive import ArchiveLimits
 from ..validate import ValidateOptions, validate_submission
 from ..validate.render import print_report
-from .common import exits_on_input_error
+from .common import check_paths_exist, exits_on_input_error
 
 _DEFAULT_LIMITS = ArchiveLimits()
 
@@ -47,8 +47,12 @@ def validate_command(submission, reference, dev_reference, label_set, json_file,
                      max_unzipped_bytes, max_members, max_ratio, quiet):
     """Check a submission SUBMISSION (package folder, folder of WAVs or .zip) and report every problem at once.
 
-    Exit code: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error, 3 reference-set problem.
+    Exit code: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error (also a path that does not
+    exist), 3 reference-set problem.
     """
+    check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
+                       (reference, "E_REF_MISSING", "the reference set (--ref)"),
+                       (dev_reference, "E_REF_MISSING", "the development test set (--dev-ref)")])
     options = ValidateOptions(label_set=label_set, strict=strict, decode=not no_decode, max_estimates=max_estimates,
                               rate=rate, workers=workers,
                               limits=ArchiveLimits(max_unzipped_bytes, max_members, max_ratio))

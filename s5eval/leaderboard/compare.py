@@ -2,15 +2,19 @@
 
 Each side is a score output (a ``results.json`` or the folder holding it,
 with ``per_mixture.csv`` next to it) or a submission, which is scored first.
-For every subset both systems were scored on, and for CAPI-SDRi (dB),
-mixture accuracy (%) and source accuracy (%): A − B, its paired-bootstrap
-95 % interval and two-sided p-value (:mod:`.paired`).
+For every subset both systems were scored on, and for CAPI-SDRi (dB; or
+CA-SDRi / CASA-SDR with ``metric``), mixture accuracy (%) and source accuracy
+(%): A − B, its paired-bootstrap 95 % interval and two-sided p-value
+(:mod:`.paired`). Where a figure is undefined on a subset for either side
+(e.g. CAPI-SDRi on ``zero_target``), A − B, its interval and p are None.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..findings import S5InputError, error
@@ -19,9 +23,10 @@ from ..io.loaders import load_json_file
 from ..score import ScoreConfig, run_score
 from .inputs import read_per_mixture
 from .paired import bootstrap_figures, paired_differences
-from .table import ratio_data, subset_mixtures
+from .table import TITLES, metric_key, metric_name, ratio_data, subset_mixtures
 
 COMPARED = ("capi_sdri", "accuracy_mix", "accuracy_src")
+COMPARABLE = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")  # the dB figure compared besides the accuracies
 
 
 @dataclass
@@ -66,14 +71,32 @@ def load_side(path: str | Path, ref: str | Path | None, config: ScoreConfig) -> 
         raise S5InputError([error("E_USAGE", str(path), "is not a score output (results.json + per_mixture.csv); "
                                   "give --ref to score it as a submission")], exit_code=2)
     run = run_score(path, ref, config)  # a zip is extracted safely there, and named as given
-    frame = pd.DataFrame(mixture_rows([r for r in run.records if r.scored], run.subsets)).set_index("soundscape")
+    scored = [r for r in run.records if r.scored]
+    frame = pd.DataFrame(mixture_rows(scored, run.subsets)).set_index("soundscape")
     frame["capi_sdri"] = pd.to_numeric(frame["capi_sdri"], errors="coerce")
     frame["ca_sdri_2025"] = pd.to_numeric(frame["ca_sdri_2025"], errors="coerce")
+    if any(r.casa_sdr for r in scored):  # scored with --metric casa-sdr
+        frame["casa_sdr_sb"] = pd.to_numeric(pd.Series([(r.casa_sdr or {}).get("casa_sdr_sb") for r in scored],
+                                                       index=frame.index, dtype=object), errors="coerce")
     return Side(run.submission.label, frame, list(run.subsets))
 
 
-def compare_sides(a: Side, b: Side, n_resamples: int = 10_000, seed: int = 0) -> list[dict]:
-    """One row per (subset, figure): n mixtures, A, B, A − B, 95 % interval, p-value."""
+def compare_sides(a: Side, b: Side, n_resamples: int = 10_000, seed: int = 0,
+                  metric: str = "capi_sdri") -> list[dict]:
+    """One row per (subset, figure): n mixtures, A, B, A − B, 95 % interval, p-value (None where undefined).
+
+    ``metric`` is the dB figure compared besides the accuracies: ``capi-sdri`` (default), ``ca-sdri`` or
+    ``casa-sdr`` (also spelled as results keys, ``capi_sdri``).
+    """
+    metric = metric_key(metric)
+    if metric not in COMPARABLE:
+        raise S5InputError([error("E_USAGE", "", f"compare takes --metric {', '.join(map(metric_name, COMPARABLE))} "
+                                  f"(the accuracies are always compared), not {metric_name(metric)!r}")], exit_code=2)
+    for side in (a, b):
+        if metric not in side.mixtures.columns:
+            how = " (score it with --metric casa-sdr)" if metric == "casa_sdr_sb" else ""
+            raise S5InputError([error("E_USAGE", side.label, f"holds no per-mixture {TITLES[metric]} "
+                                      f"({metric}){how}")], exit_code=2)
     common = a.mixtures.index.intersection(b.mixtures.index)
     if len(common) == 0:
         raise S5InputError([error("E_NO_COMMON_MIXTURES", "", f"{a.label} and {b.label} share no scored mixture "
@@ -86,15 +109,19 @@ def compare_sides(a: Side, b: Side, n_resamples: int = 10_000, seed: int = 0) ->
         members = sorted(subset_mixtures(wrapped[0], subset) & subset_mixtures(wrapped[1], subset))
         if not members:
             continue
-        for key in COMPARED:
+        for key in (metric,) + COMPARED[1:]:
             data = ratio_data(wrapped, key, members)
             point = data.point()
-            boot = bootstrap_figures(data, n_resamples, seed)
-            (diff,) = paired_differences(boot, point, [0], [1])
-            rows.append({"subset": subset, "metric": key, "n_mixtures": len(members),
-                         "a": _finite(point[0]), "b": _finite(point[1]), "diff": _finite(diff.diff),
-                         "ci_low": _finite(diff.ci_low), "ci_high": _finite(diff.ci_high),
-                         "p_value": _finite(diff.p_value)})
+            row = {"subset": subset, "metric": key, "n_mixtures": len(members), "a": _finite(point[0]),
+                   "b": _finite(point[1]), "diff": None, "ci_low": None, "ci_high": None, "p_value": None}
+            if row["a"] is not None and row["b"] is not None:  # else undefined: nothing to test
+                boot = bootstrap_figures(data, n_resamples, seed)
+                with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN resamples of a tiny subset
+                    (diff,) = paired_differences(boot, point, [0], [1])
+                row.update(diff=_finite(diff.diff), ci_low=_finite(diff.ci_low), ci_high=_finite(diff.ci_high),
+                           p_value=_finite(diff.p_value))
+            rows.append(row)
     return rows
 
 

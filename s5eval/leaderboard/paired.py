@@ -89,12 +89,16 @@ class PairedDifference:
 
 
 def bootstrap_p_values(diffs: np.ndarray) -> np.ndarray:
-    """Two-sided p-values of resampled differences (R × K): 2·min(P(d≤0), P(d≥0)), +1 corrected, ≤ 1."""
+    """Two-sided p-values of resampled differences (R × K): 2·min(P(d≤0), P(d≥0)), +1 corrected, ≤ 1.
+
+    NaN for a column without any finite difference (the figure is undefined, e.g. CAPI-SDRi on a
+    subset whose every mixture is excluded): there is nothing to test, which is not p = 1.
+    """
     n = np.isfinite(diffs).sum(axis=0)
     at_most = (diffs <= 0).sum(axis=0)
     at_least = (diffs >= 0).sum(axis=0)
-    p = 2.0 * (np.minimum(at_most, at_least) + 1) / (n + 1)
-    return np.minimum(p, 1.0)
+    p = np.minimum(2.0 * (np.minimum(at_most, at_least) + 1) / (n + 1), 1.0)
+    return np.where(n > 0, p, np.nan)
 
 
 def paired_differences(boot: np.ndarray, point: np.ndarray, a: Sequence[int], b: Sequence[int],

@@ -1,8 +1,9 @@
 """System and team ranking.
 
 Higher is better for every ranked figure (dB and %). Ranks follow standard
-competition ranking ("1224"): systems with equal figures (equal after rounding
-to ``decimals``) share a rank, the next rank skips. Systems without a figure
+competition ranking ("1224", :func:`scipy.stats.rankdata` with
+``method="min"``): systems with equal figures (equal after rounding to
+``decimals``) share a rank, the next rank skips. Systems without a figure
 (failed, or every mixture excluded) come last and share the last rank.
 
 Team ranking: a team's figure is its best system's; teams are ranked like
@@ -13,18 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+from scipy.stats import rankdata
+
 TIE_DECIMALS = 6
 
 
 def competition_ranks(values: Sequence[float | None], decimals: int = TIE_DECIMALS) -> list[int]:
     """Rank of each value (1 = highest); ties share the best rank; None ranks last (all together)."""
-    keyed = [None if v is None else round(float(v), decimals) for v in values]
-    scored = sorted((v for v in keyed if v is not None), reverse=True)
-    first_at: dict[float, int] = {}
-    for position, value in enumerate(scored, start=1):
-        first_at.setdefault(value, position)
+    scored = [i for i, v in enumerate(values) if v is not None]
     last = len(scored) + 1
-    return [last if v is None else first_at[v] for v in keyed]
+    ranks = [last] * len(values)
+    if scored:
+        rounded = np.round(np.array([float(values[i]) for i in scored], dtype=np.float64), decimals)
+        for i, rank in zip(scored, rankdata(-rounded, method="min")):
+            ranks[i] = int(rank)
+    return ranks
 
 
 def ranking_order(labels: Sequence[str], values: Sequence[float | None], decimals: int = TIE_DECIMALS) -> list[int]:

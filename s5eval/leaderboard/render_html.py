@@ -1,21 +1,41 @@
-"""``leaderboard.html``: one self-contained page (no external resource).
+"""``leaderboard.html``: one self-contained page (no external resource, no network).
 
-A sortable table (click a column header; inline script) and three matplotlib
-plots embedded as base64 PNG: the ranking figure against mixture accuracy with
-95 % interval bars, per-subset bars, and bootstrap rank intervals.
+* A system table readable on a phone and a laptop: the page never grows wider
+  than the window (the table scrolls sideways inside its own box), the Rank and
+  Code columns stay in view while scrolling (``position: sticky``), and groups
+  of columns (intervals, other figures, submission details, statistics,
+  development figures, per-subset figures) can be shown or hidden with the
+  check boxes above it. Without JavaScript every column is shown.
+* Sorting: click a column header (or focus it and press Enter). The first
+  click puts the best first: descending for figures where higher is better,
+  ascending for rank-like columns (rank, team rank, rank interval, group,
+  p-value), A–Z for text; the next click reverses. Empty cells stay last.
+* Three matplotlib plots embedded as base64 PNG (extra ``s5eval[plots]``):
+  the ranking figure against mixture accuracy with 95 % interval bars (labels
+  placed so they do not overlap), per-subset bars (a panel only for a subset
+  where the figure is defined), and bootstrap rank intervals (integer ticks).
 """
 from __future__ import annotations
 
 import base64
 import html
 import io
-from typing import Sequence
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .render_csv import format_cell
+from .render_md import headline_keys
+from .table import TITLES, UNITS, Leaderboard, slug
 
 
 def Figure(**kwargs):
-    """A matplotlib figure without pyplot (no GUI backend involved)."""
+    """A matplotlib figure without pyplot (no GUI backend), on an Agg canvas so text can be measured."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
-    return MplFigure(**kwargs)
+    figure = MplFigure(**kwargs)
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def plots_available() -> bool:
@@ -25,48 +45,11 @@ def plots_available() -> bool:
         return False
     return True
 
-from .render_csv import format_cell
-from .render_md import headline_keys
-from .table import TITLES, UNITS, Leaderboard, slug
 
 MAX_SUBSET_PANELS = 8
+BLUE, LIGHT_BLUE = "#1f5fa8", "#8aa9cf"
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:0.9em}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}
-th{background:#f0f3f7;cursor:pointer;user-select:none}
-th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
-td.text,th.text{text-align:left}
-tr.failed td{color:#999}
-tr.group-odd td{background:#fafafa}
-.note{color:#555;font-size:0.9em;max-width:70em}
-figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}
-"""
-
-_SCRIPT = """
-document.querySelectorAll('table.sortable').forEach(function(table){
-  table.querySelectorAll('th').forEach(function(th, col){
-    th.addEventListener('click', function(){
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      var asc = !th.classList.contains('sorted-asc');
-      table.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
-      th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
-      rows.sort(function(a, b){
-        var x = a.cells[col].getAttribute('data-sort'), y = b.cells[col].getAttribute('data-sort');
-        var nx = parseFloat(x), ny = parseFloat(y);
-        var cmp;
-        if (x === '' && y === '') cmp = 0; else if (x === '') return 1; else if (y === '') return -1;
-        else if (!isNaN(nx) && !isNaN(ny)) cmp = nx - ny; else cmp = x.localeCompare(y);
-        return asc ? cmp : -cmp;
-      });
-      rows.forEach(function(r){body.appendChild(r);});
-    });
-  });
-});
-"""
+# --------------------------------------------------------------------------------------------------- plots
 
 
 def _png(figure) -> str:
@@ -79,7 +62,7 @@ def _ok_rows(leaderboard: Leaderboard) -> list[dict]:
     return [r for r in leaderboard.rows if r["status"] == "ok" and r.get(leaderboard.metric) is not None]
 
 
-def _err(rows: Sequence[dict], key: str) -> list[list[float]] | None:
+def _err(rows: Sequence[dict], key: str) -> list[list[float]]:
     lows, highs = [], []
     for r in rows:
         v, lo, hi = r.get(key), r.get(f"{key}_ci_low"), r.get(f"{key}_ci_high")
@@ -88,133 +71,431 @@ def _err(rows: Sequence[dict], key: str) -> list[list[float]] | None:
     return [lows, highs]
 
 
-def scatter_plot(leaderboard: Leaderboard) -> str:
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area shared by two boxes (x0, y0, x1, y1)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _inside(x: float, y: float, box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+_DIRECTIONS = [(1, 1), (1, -1), (1, 0), (-1, 1), (-1, -1), (-1, 0), (0, 1), (0, -1)]
+_RADII = (5, 12, 22, 34, 48, 64)  # points
+
+
+def place_labels(ax, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str], fontsize: float = 8,
+                 marker_points: float = 6.0) -> list[tuple[float, float]]:
+    """Annotate each point with its text where it overlaps no other label, no marker and stays in the axes.
+
+    Greedy, in the order given (put the most important first): for each point, offsets at growing
+    distances in eight directions are tried; the first free one wins, else the least overlapping. A
+    label moved away from its point gets a thin leader line. Returns the chosen offsets in points.
+    """
+    figure = ax.figure
+    figure.draw_without_rendering()  # the layout fixes the data-to-pixel transform
+    renderer = figure.canvas.get_renderer()
+    px = figure.dpi / 72.0
+    frame = ax.get_window_extent(renderer)
+    area = (frame.x0, frame.y0, frame.x1, frame.y1)
+    points = ax.transData.transform(list(zip(xs, ys)))
+    half = marker_points * px / 2
+    markers = [(x - half, y - half, x + half, y + half) for x, y in points]
+    placed: list[tuple[float, float, float, float]] = []
+    chosen = []
+    for k, ((x, y), text) in enumerate(zip(points, texts)):
+        probe = ax.text(0, 0, text, fontsize=fontsize)
+        extent = probe.get_window_extent(renderer)
+        probe.remove()
+        width, height = extent.width + 2, extent.height + 2
+        best = None
+        for radius in _RADII:
+            for dx, dy in _DIRECTIONS:
+                scale = radius / math.hypot(dx, dy)
+                ox, oy = dx * scale, dy * scale
+                ax_ = x + ox * px - (width if dx < 0 else width / 2 if dx == 0 else 0)
+                ay_ = y + oy * px - (height if dy < 0 else height / 2 if dy == 0 else 0)
+                box = (ax_, ay_, ax_ + width, ay_ + height)
+                outside = width * height - _overlap(box, area)
+                outside = outside if outside > 1e-6 else 0.0  # (rounding)
+                cost = (sum(_overlap(box, other) for other in placed)
+                        + sum(_overlap(box, m) for j, m in enumerate(markers) if j != k) + 4 * outside)
+                if radius > _RADII[1]:  # a leader line: it must not cross another label
+                    cost += 50 * sum(_inside(x + f * ox * px, y + f * oy * px, other)
+                                     for f in (0.2, 0.4, 0.6, 0.8, 1.0) for other in placed)
+                if best is None or cost < best[0]:
+                    best = (cost, ox, oy, dx, dy, box)
+                if cost == 0:
+                    break
+            if best[0] == 0:
+                break
+        _, ox, oy, dx, dy, box = best
+        placed.append(box)
+        chosen.append((ox, oy))
+        far = math.hypot(ox, oy) > _RADII[1] + 0.5
+        note = ax.annotate(text, (xs[k], ys[k]), textcoords="offset points", xytext=(ox, oy), fontsize=fontsize,
+                           ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                           va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+                           arrowprops=dict(arrowstyle="-", color="#999", lw=0.6, shrinkA=0, shrinkB=3) if far else None)
+        note.set_in_layout(False)
+    return chosen
+
+
+def scatter_plot(leaderboard: Leaderboard) -> str | None:
     """The ranking figure (y) against mixture accuracy (x), with 95 % interval bars; base64 PNG."""
-    rows = [r for r in _ok_rows(leaderboard) if r.get("accuracy_mix") is not None]
+    figure = scatter_figure(leaderboard)
+    return None if figure is None else _png(figure)
+
+
+def scatter_figure(leaderboard: Leaderboard):
+    """The matplotlib figure of :func:`scatter_plot` (None without a system to plot)."""
     metric = leaderboard.metric if leaderboard.metric != "accuracy_mix" else "capi_sdri"
-    rows = [r for r in rows if r.get(metric) is not None]
-    fig = Figure(figsize=(7.5, 5))
+    rows = [r for r in leaderboard.rows if r["status"] == "ok"
+            and r.get("accuracy_mix") is not None and r.get(metric) is not None]
+    if not rows:
+        return None
+    fig = Figure(figsize=(7.5, 5), layout="constrained")
     ax = fig.subplots()
-    if rows:
-        ax.errorbar([r["accuracy_mix"] for r in rows], [r[metric] for r in rows],
-                    xerr=_err(rows, "accuracy_mix"), yerr=_err(rows, metric), fmt="o", ms=5, capsize=3,
-                    color="#1f5fa8", ecolor="#8aa9cf")
-        for r in rows:
-            ax.annotate(str(r["code"]), (r["accuracy_mix"], r[metric]), textcoords="offset points",
-                        xytext=(4, 4), fontsize=8)
+    xs, ys = [r["accuracy_mix"] for r in rows], [r[metric] for r in rows]
+    ax.errorbar(xs, ys, xerr=_err(rows, "accuracy_mix"), yerr=_err(rows, metric), fmt="o", ms=5, capsize=3,
+                color=BLUE, ecolor=LIGHT_BLUE)
+    ax.margins(x=0.12, y=0.12)  # room for the labels of the outermost points
     ax.set_xlabel("Mixture accuracy (%)")
     ax.set_ylabel(f"{TITLES[metric]} ({UNITS[metric]})")
     ax.set_title(f"{TITLES[metric]} vs mixture accuracy on '{leaderboard.subset}' (95 % CI)")
     ax.grid(alpha=0.3)
-    data = _png(fig)
-    return data
+    place_labels(ax, xs, ys, [str(r["code"]) for r in rows])
+    return fig
+
+
+def _plotted_subsets(leaderboard: Leaderboard, rows: Sequence[dict]) -> list[str]:
+    """Subsets with a panel: not the n_ref= breakdown, and only where some system has the figure."""
+    names = [s for s in leaderboard.subsets if not s.startswith("n_ref=")]
+    defined = [s for s in names if any(r.get(f"{leaderboard.metric}_{slug(s)}") is not None for r in rows)]
+    return defined[:MAX_SUBSET_PANELS]
 
 
 def subset_plot(leaderboard: Leaderboard) -> str | None:
     """Horizontal bars of the ranking figure, one panel per subset; base64 PNG (None with no subset)."""
+    figure = subset_figure(leaderboard)
+    return None if figure is None else _png(figure)
+
+
+def subset_figure(leaderboard: Leaderboard):
+    """The matplotlib figure of :func:`subset_plot`: up to four panels a line, under one title."""
     rows = _ok_rows(leaderboard)
-    subsets = [s for s in leaderboard.subsets if not s.startswith("n_ref=")][:MAX_SUBSET_PANELS]
+    subsets = _plotted_subsets(leaderboard, rows)
     if not rows or not subsets:
         return None
-    height = max(2.5, 0.28 * len(rows) + 1.2)
-    fig = Figure(figsize=(min(3.0 * len(subsets), 18), height))
-    axes = fig.subplots(1, len(subsets), sharey=True, squeeze=False)
+    metric = leaderboard.metric
+    columns = min(len(subsets), 4)
+    lines = math.ceil(len(subsets) / columns)
+    panel_height = max(1.8, 0.26 * len(rows) + 0.9)
+    fig = Figure(figsize=(min(3.4 * columns, 14), panel_height * lines + 0.6), layout="constrained")
+    axes = fig.subplots(lines, columns, sharey=True, squeeze=False)
     positions = list(range(len(rows)))
-    for ax, name in zip(axes[0], subsets):
-        values = [r.get(f"{leaderboard.metric}_{slug(name)}") for r in rows]
-        ax.barh(positions, [0.0 if v is None else v for v in values],
-                color=["#1f5fa8" if v is not None else "#ddd" for v in values])
-        ax.set_title(name, fontsize=10)
+    for index, ax in enumerate(axes.flat):
+        if index >= len(subsets):
+            ax.set_visible(False)
+            continue
+        name = subsets[index]
+        values = [r.get(f"{metric}_{slug(name)}") for r in rows]
+        ax.barh(positions, [0.0 if v is None else v for v in values], color=BLUE)
+        for y, v in zip(positions, values):
+            if v is None:
+                ax.text(0, y, " —", va="center", ha="left", fontsize=8, color="#777")
+        n = rows[0].get(f"n_mixtures_{slug(name)}")
+        ax.set_title(name if n is None else f"{name} ({int(n)} mixtures)", fontsize=9)
         ax.axvline(0, color="#444", lw=0.8)
         ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(positions)
-    axes[0][0].set_yticklabels([str(r["code"]) for r in rows], fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+        if index % columns == 0:
+            ax.set_yticks(positions)
+            ax.set_yticklabels([str(r["code"]) for r in rows], fontsize=8)
     axes[0][0].invert_yaxis()
-    fig.suptitle(f"{TITLES[leaderboard.metric]} ({UNITS[leaderboard.metric]}) per subset")
-    data = _png(fig)
-    return data
+    fig.suptitle(f"{TITLES[metric]} ({UNITS[metric]}) per subset", fontsize=11)
+    return fig
 
 
 def rank_plot(leaderboard: Leaderboard) -> str | None:
     """Bootstrap 95 % rank intervals (line) and the rank (dot) of each system; base64 PNG."""
+    figure = rank_figure(leaderboard)
+    return None if figure is None else _png(figure)
+
+
+def rank_figure(leaderboard: Leaderboard):
+    """The matplotlib figure of :func:`rank_plot` (integer rank ticks)."""
+    from matplotlib.ticker import MaxNLocator
     rows = [r for r in _ok_rows(leaderboard) if r.get("rank_ci_low") is not None]
     if not rows:
         return None
-    fig = Figure(figsize=(7.5, max(2.5, 0.28 * len(rows) + 1.2)))
+    fig = Figure(figsize=(7.5, max(2.2, 0.28 * len(rows) + 1.2)), layout="constrained")
     ax = fig.subplots()
     for y, r in enumerate(rows):
-        ax.plot([r["rank_ci_low"], r["rank_ci_high"]], [y, y], color="#8aa9cf", lw=4, solid_capstyle="round")
-        ax.plot([r["rank"]], [y], "o", color="#1f5fa8")
+        ax.plot([r["rank_ci_low"], r["rank_ci_high"]], [y, y], color=LIGHT_BLUE, lw=4, solid_capstyle="round")
+        ax.plot([r["rank"]], [y], "o", color=BLUE)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([str(r["code"]) for r in rows], fontsize=8)
     ax.invert_yaxis()
+    highest = max(max(r["rank_ci_high"], r["rank"]) for r in rows)
+    ax.set_xlim(0.5, highest + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("Rank (1 = best)")
     ax.set_title("Rank and 95 % bootstrap rank interval")
     ax.grid(axis="x", alpha=0.3)
-    data = _png(fig)
-    return data
+    return fig
 
 
-def _cell(column: str, value, text: str | None = None, is_text: bool = False) -> str:
-    sort = "" if value is None else (str(value) if not isinstance(value, bool) else str(int(value)))
-    shown = text if text is not None else (format_cell(column, value) or "—")
-    cls = ' class="text"' if is_text else ""
-    return f'<td{cls} data-sort="{html.escape(sort)}">{html.escape(shown)}</td>'
+# --------------------------------------------------------------------------------------------------- table
+
+# Column groups that can be hidden: (key, check box label). "core" (rank, code, ranking figure) always shows.
+GROUPS = (("ci", "95 % intervals"), ("figures", "Other figures"), ("system", "Submission & team"),
+          ("stats", "Statistics"), ("dev", "Development set"), ("subsets", "Per subset"))
+
+_HIGHER = "desc"   # better is higher: best first on the first click
+_LOWER = "asc"     # rank-like: best (lowest) first on the first click
+_TEXT = "text"     # A–Z first
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    group: str
+    order: str                                   # _HIGHER, _LOWER or _TEXT
+    cell: Callable[[dict], tuple[object, str]]   # row -> (sort value, shown text)
+    hint: str = ""
+    sticky: int = 0                              # 1, 2: the first, second sticky column
+
+
+def _value(column: str, key: str | None = None) -> Callable[[dict], tuple[object, str]]:
+    key = key or column
+    return lambda row: (row.get(key), format_cell(column, row.get(key)) or "—")
+
+
+def _interval(key: str) -> Callable[[dict], tuple[object, str]]:
+    def cell(row: dict) -> tuple[object, str]:
+        lo, hi = row.get(f"{key}_ci_low"), row.get(f"{key}_ci_high")
+        if lo is None or hi is None:
+            return None, "—"
+        return lo, f"[{format_cell(key, lo)}, {format_cell(key, hi)}]"
+    return cell
+
+
+def _rank_interval(row: dict) -> tuple[object, str]:
+    if row.get("rank_ci_low") is None:
+        return None, "—"
+    return row["rank_ci_low"], f"{row['rank_ci_low']}–{row['rank_ci_high']}"
+
+
+def _submission(row: dict) -> tuple[object, str]:
+    return row["label"], row["label"] + ("" if row["status"] == "ok" else " (failed)")
+
+
+def system_columns(leaderboard: Leaderboard) -> list[Column]:
+    """The columns of the system table, in order."""
+    metric = leaderboard.metric
+    keys = headline_keys(leaderboard)
+    higher = "higher is better"
+    cols = [Column("Rank", "core", _LOWER, lambda r: (r["rank"], str(r["rank"])),
+                   "Competition rank (ties share a rank; failed submissions last)", sticky=1),
+            Column("Code", "core", _TEXT, lambda r: (r["code"], str(r["code"])), "System abbreviation", sticky=2),
+            Column(f"{TITLES[metric]} ({UNITS[metric]})", "core", _HIGHER, _value(metric),
+                   f"The ranking figure on '{leaderboard.subset}'; {higher}"),
+            Column("95 % CI", "ci", _HIGHER, _interval(metric), "Bootstrap 95 % interval (sorts by its low end)")]
+    for key in keys[1:]:
+        cols += [Column(f"{TITLES[key]} ({UNITS[key]})", "figures", _HIGHER, _value(key), higher),
+                 Column("95 % CI", "ci", _HIGHER, _interval(key), f"Bootstrap 95 % interval of {TITLES[key]}")]
+    cols += [Column("Submission", "system", _TEXT, _submission, "Submission label"),
+             Column("Team rank", "system", _LOWER, _value("team_rank"), "Rank of the team's best system")]
+    dev = [("dev_capi_sdri", "Dev CAPI-SDRi (dB)"), ("dev_accuracy_mix", "Dev mixture acc. (%)"),
+           ("dev_accuracy_src", "Dev source acc. (%)")]
+    for key, title in dev:
+        if any(r.get(key) is not None for r in leaderboard.rows):
+            cols.append(Column(title, "dev", _HIGHER, _value(key), "Development test set, as the team reported it"))
+    cols += [Column("Rank interval", "stats", _LOWER, _rank_interval, "Bootstrap 95 % interval of the rank"),
+             Column("Group", "stats", _LOWER, _value("group"),
+                    "Systems in one group are not significantly different from their neighbours"),
+             Column("p vs next (Holm)", "stats", _LOWER, _value("p_next_holm"),
+                    "Paired bootstrap p-value against the next system, Holm-corrected"),
+             Column("Params", "system", _LOWER, _value("nparams"), "Parameter count"),
+             Column("Report", "system", _TEXT, lambda r: (r.get("report") or None, r.get("report") or "—"),
+                    "Technical report")]
+    for name in leaderboard.subsets:
+        if name != leaderboard.subset:
+            cols.append(Column(f"{TITLES[metric]} {name}", "subsets", _HIGHER,
+                               _value(metric, f"{metric}_{slug(name)}"), f"{TITLES[metric]} on '{name}'; {higher}"))
+    return cols
+
+
+def _sort_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value)
+
+
+def _th(column: Column) -> str:
+    classes = [f"g-{column.group}"] + ([f"sticky sticky-{column.sticky}"] if column.sticky else []) \
+        + ([] if column.order != _TEXT else ["text"])
+    first = {"desc": "highest first", "asc": "lowest first", "text": "A–Z"}[column.order]
+    hint = f"{column.hint}. " if column.hint else ""
+    return (f'<th class="{" ".join(classes)}" data-order="{column.order}" tabindex="0" scope="col" '
+            f'title="{html.escape(hint)}Click to sort ({first}; again to reverse)">{html.escape(column.title)}</th>')
+
+
+def _td(column: Column, row: dict) -> str:
+    value, text = column.cell(row)
+    classes = [f"g-{column.group}"] + ([f"sticky sticky-{column.sticky}"] if column.sticky else []) \
+        + ([] if column.order != _TEXT else ["text"])
+    title = f' title="{html.escape(text)}"' if column.sticky == 2 else ""
+    return (f'<td class="{" ".join(classes)}" data-sort="{html.escape(_sort_text(value))}"{title}>'
+            f"{html.escape(text)}</td>")
+
+
+def _controls(table_id: str, groups: Sequence[str]) -> str:
+    boxes = "".join(f'<label><input type="checkbox" data-group="{key}" checked> {html.escape(text)}</label>'
+                    for key, text in GROUPS if key in groups)
+    return (f'<div class="controls" data-table="{table_id}" hidden><span class="controls-title">Columns:</span>'
+            f"{boxes}</div>")
 
 
 def _system_table(leaderboard: Leaderboard) -> str:
-    keys = headline_keys(leaderboard)
-    has_dev = any(r.get("dev_capi_sdri") is not None for r in leaderboard.rows)
-    head = [("Rank", False), ("Code", True), ("Submission", True), ("Team rank", False)]
-    for k in keys:
-        head += [(f"{TITLES[k]} ({UNITS[k]})", False), ("95 % CI", True)]
-    if has_dev:
-        head += [("Dev CAPI-SDRi (dB)", False), ("Dev mixture acc. (%)", False)]
-    head += [("Rank interval", True), ("Group", False), ("p vs next (Holm)", False), ("Params", False),
-             ("Report", True)]
-    subset_keys = [n for n in leaderboard.subsets if n != leaderboard.subset]
-    head += [(f"{TITLES[leaderboard.metric]} {n}", False) for n in subset_keys]
-    out = ['<table class="sortable" id="systems"><thead><tr>']
-    out += [f'<th class="text">{html.escape(h)}</th>' if t else f"<th>{html.escape(h)}</th>" for h, t in head]
-    out.append("</tr></thead><tbody>")
-    for row in leaderboard.rows:
+    columns = system_columns(leaderboard)
+    out = [_controls("systems", {c.group for c in columns}),
+           '<div class="table-wrap" role="region" aria-label="Systems (scrolls sideways)" tabindex="0">'
+           '<table class="sortable" id="systems"><thead><tr>', "".join(_th(c) for c in columns),
+           "</tr></thead><tbody>"]
+    for index, row in enumerate(leaderboard.rows):
         classes = []
         if row["status"] != "ok":
             classes.append("failed")
         if (row.get("group") or 0) % 2 == 1:
             classes.append("group-odd")
-        out.append(f'<tr class="{" ".join(classes)}">')
-        rank_text = str(row["rank"]) + ("" if row["status"] == "ok" else " (failed)")
-        cells = [_cell("rank", row["rank"], rank_text), _cell("code", row["code"], is_text=True),
-                 _cell("label", row["label"], is_text=True), _cell("team_rank", row["team_rank"])]
-        for k in keys:
-            lo, hi = row.get(f"{k}_ci_low"), row.get(f"{k}_ci_high")
-            ci = "" if lo is None or hi is None else f"[{format_cell(k, lo)}, {format_cell(k, hi)}]"
-            cells += [_cell(k, row.get(k)), _cell(k, lo, ci, is_text=True)]
-        if has_dev:
-            cells += [_cell("dev_capi_sdri", row.get("dev_capi_sdri")),
-                      _cell("dev_accuracy_mix", row.get("dev_accuracy_mix"))]
-        interval = "" if row.get("rank_ci_low") is None else f"{row['rank_ci_low']}–{row['rank_ci_high']}"
-        cells += [_cell("rank_ci_low", row.get("rank_ci_low"), interval, is_text=True),
-                  _cell("group", row.get("group")), _cell("p_next_holm", row.get("p_next_holm")),
-                  _cell("nparams", row.get("nparams")), _cell("report", row.get("report"), is_text=True)]
-        cells += [_cell(leaderboard.metric, row.get(f"{leaderboard.metric}_{slug(n)}")) for n in subset_keys]
-        out += cells + ["</tr>"]
-    out.append("</tbody></table>")
+        out.append(f'<tr class="{" ".join(classes)}" data-index="{index}">')
+        out += [_td(c, row) for c in columns]
+        out.append("</tr>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
 def _team_table(leaderboard: Leaderboard) -> str:
     metric = leaderboard.metric
-    out = ['<table class="sortable" id="teams"><thead><tr><th>Rank</th><th class="text">Team</th>'
-           f'<th class="text">Best system</th><th>{html.escape(TITLES[metric])} ({UNITS[metric]})</th>'
-           "<th>Systems</th></tr></thead><tbody>"]
-    for t in leaderboard.teams:
-        out.append("<tr>" + _cell("rank", t["rank"]) + _cell("team", t["team"], is_text=True)
-                   + _cell("best", t["best_system"], t["best_system"] or "—", is_text=True)
-                   + _cell(metric, t.get(metric)) + _cell("n", len(t["systems"]), str(len(t["systems"]))) + "</tr>")
-    out.append("</tbody></table>")
+    columns = [Column("Rank", "core", _LOWER, lambda t: (t["rank"], str(t["rank"])), "Team rank", sticky=1),
+               Column("Team", "core", _TEXT, lambda t: (t["team"], t["team"]), "Author_Affiliation"),
+               Column("Best system", "core", _TEXT, lambda t: (t["best_system"], t["best_system"] or "—")),
+               Column(f"{TITLES[metric]} ({UNITS[metric]})", "core", _HIGHER, _value(metric),
+                      "The team's best system; higher is better"),
+               Column("Systems", "core", _HIGHER, lambda t: (len(t["systems"]), str(len(t["systems"]))),
+                      "Systems submitted")]
+    out = ['<div class="table-wrap" role="region" aria-label="Teams (scrolls sideways)" tabindex="0">'
+           '<table class="sortable" id="teams"><thead><tr>', "".join(_th(c) for c in columns), "</tr></thead><tbody>"]
+    for index, team in enumerate(leaderboard.teams):
+        out.append(f'<tr data-index="{index}">' + "".join(_td(c, team) for c in columns) + "</tr>")
+    out.append("</tbody></table></div>")
     return "".join(out)
+
+
+_STYLE = """
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;padding:16px 24px;
+  max-width:1600px;color:#222;line-height:1.4;overflow-wrap:anywhere}
+h1{font-size:1.45em;margin:.3em 0 .6em}h2{font-size:1.15em;margin-top:1.6em}
+.note,.legend{color:#555;font-size:.9em;max-width:70em}
+.controls{display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center;margin:.4em 0 .6em;font-size:.9em}
+.controls[hidden]{display:none}
+.controls-title{font-weight:600}
+.controls label{white-space:nowrap;cursor:pointer}
+.table-wrap{width:fit-content;max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #ccc;
+  border-radius:4px}
+.table-wrap:focus{outline:2px solid #8aa9cf;outline-offset:2px}
+table{border-collapse:separate;border-spacing:0;font-size:.9em;overflow-wrap:normal}
+th,td{border-right:1px solid #ddd;border-bottom:1px solid #ddd;padding:4px 8px;text-align:right;
+  white-space:nowrap;background:#fff}
+tbody tr:last-child td{border-bottom:0}
+th{background:#f0f3f7;cursor:pointer;user-select:none}
+th:focus{outline:2px solid #1f5fa8;outline-offset:-2px}
+th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+td.text,th.text{text-align:left}
+tr.group-odd td{background:#f6f7f9}
+tr.failed td{color:#888;font-style:italic}
+.sticky{position:sticky;z-index:1}
+th.sticky{z-index:3}
+.sticky-1{left:0}
+.sticky-2{left:var(--sticky-2,3.6em);max-width:10em;overflow:hidden;text-overflow:ellipsis;
+  box-shadow:inset -2px 0 0 #b8c2cf}
+figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #eee}
+""" + "".join(f"table.hide-{key} .g-{key}{{display:none}}" for key, _ in GROUPS) + """
+@media (max-width:600px){
+  body{padding:10px 10px}
+  h1{font-size:1.2em}
+  table{font-size:.85em}
+  th,td{padding:4px 6px}
+  .sticky-2{max-width:7em}
+}
+"""
+
+_SCRIPT = """
+(function(){
+  'use strict';
+  function stickyOffsets(table){
+    var first = table.querySelector('thead th.sticky-1');
+    if (first) table.style.setProperty('--sticky-2', first.getBoundingClientRect().width + 'px');
+  }
+  function sortKey(row, col){
+    var cell = row.cells[col];
+    return cell ? (cell.getAttribute('data-sort') || '') : '';
+  }
+  function sortBy(table, th, col){
+    var first = th.getAttribute('data-order');
+    var now = th.getAttribute('aria-sort');
+    var ascending = now ? now === 'descending' : first !== 'desc';
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function(h){ h.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+    var sign = ascending ? 1 : -1;
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function(a, b){
+      var x = sortKey(a, col), y = sortKey(b, col);
+      var ia = +a.getAttribute('data-index'), ib = +b.getAttribute('data-index');
+      if (x === '' || y === '') return (x === '') - (y === '') || ia - ib;  /* empty cells last */
+      var nx = Number(x), ny = Number(y), cmp;
+      if (first !== 'text' && !isNaN(nx) && !isNaN(ny)) cmp = nx - ny; else cmp = x.localeCompare(y);
+      return sign * cmp || ia - ib;
+    });
+    rows.forEach(function(r){ body.appendChild(r); });
+  }
+  document.querySelectorAll('table.sortable').forEach(function(table){
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function(th, col){
+      if (!th.hasAttribute('data-order')) return;
+      th.addEventListener('click', function(){ sortBy(table, th, col); });
+      th.addEventListener('keydown', function(e){
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sortBy(table, th, col); }
+      });
+    });
+    stickyOffsets(table);
+  });
+  document.querySelectorAll('.controls').forEach(function(box){
+    var table = document.getElementById(box.getAttribute('data-table'));
+    if (!table) return;
+    box.hidden = false;
+    box.querySelectorAll('input[data-group]').forEach(function(input){
+      var apply = function(){
+        table.classList.toggle('hide-' + input.getAttribute('data-group'), !input.checked);
+        stickyOffsets(table);
+      };
+      input.addEventListener('change', apply);
+      apply();
+    });
+  });
+  window.addEventListener('resize', function(){
+    document.querySelectorAll('table.sortable').forEach(stickyOffsets);
+  });
+})();
+"""
 
 
 def render_html(leaderboard: Leaderboard, title: str = "S5 leaderboard") -> str:
@@ -225,8 +506,10 @@ def render_html(leaderboard: Leaderboard, title: str = "S5 leaderboard") -> str:
         note = (f"95 % intervals from a paired bootstrap ({stats['resamples']} resamples of the "
                 f"{stats['n_mixtures']} mixtures every ranked system was scored on, seed {stats['seed']}). "
                 f"Groups: consecutive systems whose adjacent differences are not significant after Holm "
-                f"correction (α = {stats['alpha']}); rows of alternate groups are shaded. Ties share a rank; "
-                f"failed submissions are ranked last.")
+                f"correction (α = {stats['alpha']}); rows of alternate groups are shaded. ")
+    elif stats.get("unavailable"):
+        note = f"No bootstrap statistics: {stats['unavailable']}. "
+    note += "Ties share a rank; failed submissions (grey) are ranked last."
     plots = []
     if plots_available():
         plots = [("scatter", scatter_plot(leaderboard), "Ranking figure against mixture accuracy"),
@@ -241,9 +524,14 @@ def render_html(leaderboard: Leaderboard, title: str = "S5 leaderboard") -> str:
     if leaderboard.skipped:
         skipped = "<h2>Skipped inputs</h2><ul>" + "".join(
             f"<li><code>{html.escape(p)}</code>: {html.escape(w)}</li>" for p, w in leaderboard.skipped) + "</ul>"
+    legend = ("Click a column header to sort (best first; click again to reverse). The table scrolls sideways; "
+              "Rank and Code stay in view. “—”: undefined (e.g. every mixture of a subset is excluded from "
+              "CAPI-SDRi) or not given.")
     heading = f"{title} — {TITLES[leaderboard.metric]} on '{leaderboard.subset}'"
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>"
             f"<h1>{html.escape(heading)}</h1><p class=\"note\">{html.escape(note)}</p>"
-            f"<h2>Systems</h2>{_system_table(leaderboard)}<h2>Teams</h2>{_team_table(leaderboard)}"
+            f"<h2>Systems</h2>{_system_table(leaderboard)}<p class=\"legend\">{html.escape(legend)}</p>"
+            f"<h2>Teams</h2>{_team_table(leaderboard)}"
             f"<h2>Plots</h2>{figures}{skipped}<script>{_SCRIPT}</script></body></html>")

@@ -13,15 +13,43 @@ from typing import Sequence
 import numpy as np
 
 from ..findings import S5InputError, error
+from ..io.package import nested
 from .inputs import SystemResult, dev_figures
 from .paired import (DEFAULT_ALPHA, DEFAULT_RESAMPLES, DEFAULT_SEED, RatioData, bootstrap_figures,
                      percentile_interval, ranking_statistics)
 from .ranking import competition_ranks, ranking_order, team_ranking
 
-RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025")
-UNITS = {"capi_sdri": "dB", "ca_sdri_2025": "dB", "accuracy_mix": "%", "accuracy_src": "%"}
-TITLES = {"capi_sdri": "CAPI-SDRi", "ca_sdri_2025": "CA-SDRi 2025", "accuracy_mix": "Mixture acc.",
-          "accuracy_src": "Source acc."}
+RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb")
+UNITS = {"capi_sdri": "dB", "ca_sdri_2025": "dB", "casa_sdr_sb": "dB", "accuracy_mix": "%", "accuracy_src": "%"}
+TITLES = {"capi_sdri": "CAPI-SDRi", "ca_sdri_2025": "CA-SDRi 2025", "casa_sdr_sb": "CASA-SDR",
+          "accuracy_mix": "Mixture acc.", "accuracy_src": "Source acc."}
+# The --metric spelling of every rankable figure (``score``'s spellings for the dB figures) -> results key.
+METRIC_NAMES = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
+                "accuracy-mix": "accuracy_mix", "accuracy-src": "accuracy_src"}
+# Older spellings, still accepted (not shown in --help): the results keys themselves and a few variants.
+METRIC_ALIASES = {**{key: key for key in RANKABLE}, "ca_sdri": "ca_sdri_2025", "casa_sdr": "casa_sdr_sb",
+                  "casa-sdr-sb": "casa_sdr_sb", "ca-sdri-2025": "ca_sdri_2025"}
+_DB_FIGURES = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")
+
+
+def metric_key(name: str) -> str:
+    """The results key of a metric given as on the command line (``capi-sdri``) or as a key (``capi_sdri``)."""
+    key = METRIC_NAMES.get(name) or METRIC_ALIASES.get(name)
+    if key is None:
+        raise S5InputError([error("E_USAGE", "", f"cannot rank by {name!r}; choose one of "
+                                  f"{', '.join(METRIC_NAMES)}")], exit_code=2)
+    return key
+
+
+def metric_name(key: str) -> str:
+    """The command-line spelling of a results key (``capi_sdri`` -> ``capi-sdri``)."""
+    return next((name for name, k in METRIC_NAMES.items() if k == key), key)
+
+
+def has_per_mixture(systems: Sequence[SystemResult], key: str) -> bool:
+    """Whether every system's per_mixture.csv holds what :func:`ratio_data` needs for ``key``."""
+    need = {"accuracy_mix": "mixture_correct", "accuracy_src": "tp"}.get(key, key)
+    return all(s.mixtures is not None and need in s.mixtures.columns for s in systems)
 DEV_KEYS = ("capi_sdri", "accuracy_mix", "accuracy_src")
 
 
@@ -41,7 +69,7 @@ def slug(name: str) -> str:
 def ratio_data(systems: Sequence[SystemResult], key: str, mixtures: Sequence[str]) -> RatioData:
     """Per-mixture numerators/denominators of ``key`` for each system, on the given mixtures."""
     frames = [s.mixtures.loc[list(mixtures)] for s in systems]
-    if key in ("capi_sdri", "ca_sdri_2025"):
+    if key in _DB_FIGURES:
         values = np.array([f[key].to_numpy(dtype=np.float64) for f in frames]).reshape(len(frames), len(mixtures))
         return RatioData.mean_of(values)
     if key == "accuracy_mix":
@@ -77,6 +105,11 @@ class Leaderboard:
                 "skipped": [{"path": p, "why": w} for p, w in self.skipped]}
 
 
+def _subset_entry(system: SystemResult, subset: str) -> dict:
+    entry = nested(system.results, "subsets", subset)
+    return entry if isinstance(entry, dict) else {}
+
+
 def default_subset(systems: Sequence[SystemResult]) -> str:
     return "ranking" if any("ranking" in s.subsets for s in systems) else "all"
 
@@ -95,13 +128,15 @@ def build_leaderboard(systems: Sequence[SystemResult], metric: str = "capi_sdri"
                       n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
                       alpha: float = DEFAULT_ALPHA, skipped: Sequence[tuple[str, str]] = ()) -> Leaderboard:
     """Rank ``systems`` by ``metric`` on ``subset`` (default: ``ranking`` when present, else ``all``)."""
-    if metric not in RANKABLE:
-        raise S5InputError([error("E_USAGE", "", f"cannot rank by {metric!r}; choose one of {', '.join(RANKABLE)}")],
-                           exit_code=2)
+    metric = metric_key(metric)
     subset = subset or default_subset(systems)
     ok = [s for s in systems if s.status == "ok"]
     if ok and not any(subset in s.subsets for s in ok):
         raise S5InputError([error("E_USAGE", "", f"no system has the subset {subset!r}")], exit_code=2)
+    if ok and not any(metric in _subset_entry(s, subset) for s in ok):
+        hint = " (score with --metric casa-sdr to compute it)" if metric == "casa_sdr_sb" else ""
+        raise S5InputError([error("E_USAGE", "", f"no system has a {TITLES[metric]} figure ({metric_name(metric)}) "
+                                  f"on the subset {subset!r}{hint}")], exit_code=2)
     labels = [s.label for s in systems]
     values = [s.figure(metric, subset) if s.status == "ok" else None for s in systems]
     order = ranking_order(labels, values)
@@ -160,6 +195,10 @@ def _add_statistics(rows: list[dict], systems: Sequence[SystemResult], order: li
     if not mixtures:
         return settings
     chosen = [systems[i] for i in ranked]
+    if not has_per_mixture(chosen, metric):
+        settings["n_mixtures"] = 0
+        settings["unavailable"] = f"per_mixture.csv holds no {metric} column"
+        return settings
     stats = ranking_statistics(ratio_data(chosen, metric, mixtures), n_resamples, seed, alpha)
     by_label = {row["label"]: row for row in rows}
     for k, system in enumerate(chosen):
@@ -172,7 +211,7 @@ def _add_statistics(rows: list[dict], systems: Sequence[SystemResult], order: li
             row["p_next"] = stats.adjacent[k].p_value
             row["p_next_holm"] = float(stats.adjacent_p_holm[k])
     for key in headline:
-        if key == metric:
+        if key == metric or not has_per_mixture(chosen, key):
             continue
         boot = bootstrap_figures(ratio_data(chosen, key, mixtures), n_resamples, seed)
         low, high = percentile_interval(boot)

@@ -95,8 +95,11 @@ class CAPISDRi:
 
     ``selection``: ``official`` (mean SDR, the DCASE code) or ``paper`` (eq. 10);
     ``penalty_fn``/``penalty_fp``: dB per missed / spurious source;
-    ``label_set``: the accepted class names (None accepts any name).
-    ``values`` keeps this process's per-mixture values (dB, None when excluded).
+    ``label_set``: the accepted class names (None accepts any name);
+    ``sync_on_compute``: under ``torch.distributed``, :meth:`compute` sums the
+    states of all ranks (a collective: every rank must call it); set False when
+    only one rank evaluates. ``values`` keeps this process's per-mixture values
+    (dB, None when excluded).
 
     >>> import numpy as np
     >>> from s5eval import CAPISDRi
@@ -116,13 +119,14 @@ class CAPISDRi:
     """
 
     def __init__(self, selection: str = "official", penalty_fn: float = 0.0, penalty_fp: float = 0.0,
-                 label_set: str | Sequence[str] | None = DEFAULT_LABEL_SET):
+                 label_set: str | Sequence[str] | None = DEFAULT_LABEL_SET, sync_on_compute: bool = True):
         if selection not in SELECTIONS:
             raise ValueError(f"selection must be one of {SELECTIONS}, not {selection!r}")
         self.selection = selection
         self.penalty_fn = penalty_fn
         self.penalty_fp = penalty_fp
         self.label_set = label_set
+        self.sync_on_compute = sync_on_compute
         self.reset()
 
     def reset(self) -> None:
@@ -185,11 +189,12 @@ class CAPISDRi:
     def compute(self) -> dict:
         """Dataset figures so far: CAPI-SDRi (dB, mean over non-excluded mixtures) and accuracies (%).
 
-        Under ``torch.distributed`` (initialised, more than one rank) the sums
-        and counts of every rank are added first, so every rank gets the figures
-        of all mixtures; call it on every rank (it is a collective operation).
+        Under ``torch.distributed`` (initialised, more than one rank) and with
+        ``sync_on_compute``, the sums and counts of every rank are added first,
+        so every rank gets the figures of all mixtures; then call it on every
+        rank (it is a collective operation).
         """
-        return _synced(self._state).figures()
+        return (_synced(self._state) if self.sync_on_compute else self._state).figures()
 
 
 def _synced(state: _State) -> _State:

@@ -28,7 +28,9 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("E_USAGE", _E, "input", "A command-line option has a value the command cannot use.", "See `s5eval COMMAND --help`."),
     ("E_LABEL_SET", _E, "input", "`--label-set` is neither a built-in set nor a readable file of class names.",
      "Use `dcase2026t4`, `dcase2025t4` or a text file with one class name a line."),
-    ("E_SUB_MISSING", _E, "input", "The submission path does not exist.", "Check the path."),
+    ("E_SUB_MISSING", _E, "input",
+     "The submission path does not exist (a usage error: exit 2 when the path was given on the command line).",
+     "Check the path."),
     ("E_SUB_NOT_FOLDER", _E, "input", "The submission is a file but not a `.zip`.",
      "Give the package folder, a folder of WAVs or a `.zip` of either."),
     ("E_OUT_INSIDE_INPUT", _E, "input",
@@ -249,7 +251,9 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "`score-all --meta`: two submission packages hold a meta YAML for the same system label; the first is kept.",
      "Keep each team's latest submission package only."),
     # family: reference set (exit code 3)
-    ("E_REF_MISSING", _E, "reference", "The reference set folder does not exist or is not a folder.", "Check `--ref`."),
+    ("E_REF_MISSING", _E, "reference",
+     "The reference set folder does not exist or is not a folder (`score`, `validate`, `score-all`, `compare` and "
+     "`explain` check the command line first and exit 2).", "Check `--ref`."),
     ("E_REF_LAYOUT", _E, "reference", "No `soundscape/` folder under `--ref`, nor a DCASE dataset layout.",
      "Point `--ref` at the folder holding `soundscape/` and `oracle_target/`."),
     ("E_REF_AMBIGUOUS", _E, "reference", "Several reference sets found under `--ref`.", "Point `--ref` at one of them."),
