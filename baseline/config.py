@@ -115,6 +115,22 @@ def config_from_dict(values: dict[str, Any]) -> Config:
     return config
 
 
+BUNDLED_DIR = Path(__file__).parent / "configs"
+
+
+def resolve_config(name_or_path: str | Path) -> Path:
+    """The YAML file of a bundled config name (``tiny``, ``dcase``), else ``name_or_path`` as a path.
+
+    A bundled name wins over a file or folder of that name in the current directory;
+    anything with a suffix or a folder part is a path.
+    """
+    text = str(name_or_path)
+    bundled = BUNDLED_DIR / f"{text}.yaml"
+    if text and Path(text).name == text and Path(text).suffix == "" and bundled.is_file():
+        return bundled
+    return Path(text)
+
+
 def load_config(path: str | Path) -> Config:
     """Read a YAML configuration file (safe loader)."""
     path = Path(path)

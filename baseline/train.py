@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from s5eval import CAPISDRi
 
-from .config import Config, load_config
+from .config import Config, load_config, resolve_config
 from .data import ExampleLike, build_datasets
 from .losses import pit_cross_entropy, separation_loss
 from .models.system import S5System, build_system, count_parameters
@@ -114,7 +114,7 @@ def evaluate(system: S5System, loader: DataLoader, device: torch.device, amp: bo
     and the label accuracies (%)."""
     was_training = system.training
     system.eval()
-    full, oracle = CAPISDRi(), CAPISDRi()
+    full, oracle = CAPISDRi(sync_on_compute=False), CAPISDRi(sync_on_compute=False)  # the main rank alone validates
     for batch in loader:
         mixture = batch["mixture"].to(device)
         labels = batch["labels"].to(device)
@@ -140,8 +140,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Read a checkpoint written by :func:`train`; raises ValueError when it is not one."""
     state = torch.load(Path(path), map_location=map_location, weights_only=False)
     if isinstance(state, dict) and "state_dict" in state and "format" not in state:
-        raise ValueError(f"{path} looks like a PyTorch Lightning checkpoint (as the official DCASE 2025 baseline "
-                         "ships); its module layout differs from this baseline's, so it cannot be loaded")
+        raise ValueError(f"{path} looks like a PyTorch Lightning checkpoint (as the official DCASE baselines "
+                         "ship); its module layout differs from this baseline's, so --ckpt cannot load it. The "
+                         "official DCASE 2026 checkpoints run with --tagger-ckpt and --separator-ckpt")
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a checkpoint of this baseline (format {CHECKPOINT_FORMAT})")
     return state
@@ -323,11 +324,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="Train the S5 baseline (tagger + ResUNetK).")
-    parser.add_argument("config", help="YAML configuration (see baseline/configs)")
+    parser.add_argument("config", help="YAML configuration: a file, or a bundled name "
+                                       "(tiny, dcase; see baseline/configs)")
     parser.add_argument("--workdir", required=True, help="folder for checkpoints and log.csv")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if WORKDIR/last.pt exists")
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="stop after this many minutes (overrides the config)")
     args = parser.parse_args(argv)
-    train(load_config(args.config), args.workdir, resume=not args.no_resume)
+    if args.max_minutes is not None and not args.max_minutes >= 0:
+        parser.error("--max-minutes must be 0 or more")
+    config = load_config(resolve_config(args.config))
+    if args.max_minutes is not None:
+        config.train.max_minutes = args.max_minutes
+    train(config, args.workdir, resume=not args.no_resume)
     return 0
 
 

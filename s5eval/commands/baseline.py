@@ -27,7 +27,7 @@ def baseline_group() -> None:
 
 
 @baseline_group.command("train")
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("config", type=str)
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for checkpoints and log.csv (default: runs/<config name>).")
 @click.option("--resume/--no-resume", default=True, show_default=True,
@@ -35,15 +35,16 @@ def baseline_group() -> None:
 @click.option("--max-minutes", type=click.FloatRange(min=0.0), default=None,
               help="Stop after this many minutes (overrides the config).")
 @exits_on_input_error
-def train_command(config: Path, workdir: Path | None, resume: bool, max_minutes: float | None) -> None:
-    """Train the tagger and the separator with the YAML CONFIG (a file, or a bundled name: tiny, dcase)."""
+def train_command(config: str, workdir: Path | None, resume: bool, max_minutes: float | None) -> None:
+    """Train the tagger and the separator with the YAML CONFIG (a file, or a bundled name: tiny, dcase).
+
+    A bundled name wins over a file or folder of that name in the current directory.
+    """
     _require_torch()
-    from baseline.config import ConfigError, load_config
+    from baseline.config import ConfigError, load_config, resolve_config
     from baseline.train import train
 
-    bundled = Path(__import__("baseline").__file__).parent / "configs" / f"{config}.yaml"
-    if not config.exists() and config.suffix == "" and bundled.is_file():
-        config = bundled  # a bundled config by name: tiny, dcase
+    config = resolve_config(config)
     try:
         cfg = load_config(config)
     except ConfigError as exc:
@@ -57,22 +58,59 @@ def train_command(config: Path, workdir: Path | None, resume: bool, max_minutes:
 
 
 @baseline_group.command("infer")
-@click.option("--ckpt", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint (.pt).")
+@click.option("--ckpt", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Checkpoint of this baseline (.pt, from s5eval baseline train).")
+@click.option("--tagger-ckpt", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Official DCASE 2026 tagger checkpoint (Lightning .ckpt, m2dat_1c or m2dat_4c).")
+@click.option("--separator-ckpt", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Official DCASE 2026 separator checkpoint (Lightning .ckpt, ResUNet30).")
 @click.option("--ref", "ref", required=True, type=click.Path(path_type=Path),
               help="Set of soundscapes (soundscape/ [+ oracle_target/]) or a DCASE dataset root.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Submission package folder to write (eval_out/, eval_results.json, ...).")
+@click.option("--oracle-labels", is_flag=True,
+              help="Official checkpoints: query the separator with the reference labels of REF (probabilities 1.0); "
+                   "needs only --separator-ckpt.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Mixtures per forward pass (only mixtures of equal length share a batch).")
+@click.option("--trust-checkpoint", is_flag=True,
+              help="Official checkpoints: allow full unpickling of a checkpoint that holds Python objects "
+                   "(can run arbitrary code; only for files from a trusted source).")
 @exits_on_input_error
-def infer_command(ckpt: Path, ref: Path, out: Path, device: str) -> None:
-    """Run a trained baseline on every soundscape of REF and write a DCASE submission package."""
-    _require_torch()
-    from baseline.infer import infer
+def infer_command(ckpt: Path | None, tagger_ckpt: Path | None, separator_ckpt: Path | None, ref: Path, out: Path,
+                  oracle_labels: bool, device: str, batch_size: int, trust_checkpoint: bool) -> None:
+    """Run a baseline on every soundscape of REF and write a DCASE submission package.
 
+    Either this baseline (--ckpt) or the official DCASE 2026 checkpoints (--tagger-ckpt and
+    --separator-ckpt; --separator-ckpt alone with --oracle-labels).
+    """
+    official = tagger_ckpt is not None or separator_ckpt is not None
+    if ckpt is not None and official:
+        raise click.UsageError("--ckpt (this baseline) and --tagger-ckpt/--separator-ckpt (the official "
+                               "checkpoints) exclude each other")
+    if ckpt is None and not official:
+        raise click.UsageError("give --ckpt (this baseline) or --tagger-ckpt and --separator-ckpt (official)")
+    if ckpt is not None and (oracle_labels or trust_checkpoint):
+        raise click.UsageError("--oracle-labels and --trust-checkpoint apply to the official checkpoints only")
+    if official and separator_ckpt is None:
+        raise click.UsageError("the official system needs --separator-ckpt")
+    if official and tagger_ckpt is None and not oracle_labels:
+        raise click.UsageError("the official system needs --tagger-ckpt, or --oracle-labels to use the "
+                               "reference labels")
+    _require_torch()
     from s5eval.outputs import check_out_dir
     check_out_dir(out, [(ref, "the reference set")])
     try:
-        result = infer(ckpt, ref, out, device=device)
+        if ckpt is not None:
+            from baseline.infer import infer
+            result = infer(ckpt, ref, out, device=device, batch_size=batch_size)
+        else:
+            from baseline.infer import infer_official
+            if oracle_labels and tagger_ckpt is not None:
+                click.echo("note: --oracle-labels uses the reference labels; --tagger-ckpt is not loaded", err=True)
+            result = infer_official(separator_ckpt, ref, out, tagger_ckpt=tagger_ckpt, oracle_labels=oracle_labels,
+                                    device=device, batch_size=batch_size, trust=trust_checkpoint)
     except RuntimeError as exc:  # e.g. --device cuda without a GPU
         raise S5InputError([error("E_BASELINE_DEVICE", "", str(exc))], EXIT_USAGE) from None
     rate = result.n_mixtures / result.seconds if result.seconds > 0 else float("inf")
