@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["TORCH_MISSING_MESSAGE"]
 
+# The one wording of this message: `s5eval baseline` and `s5eval demo` show it (s5eval.commands.baseline).
 TORCH_MISSING_MESSAGE = (
     "the baseline needs PyTorch, which is not installed; install the extra with "
     'pip install "s5eval[baseline]"'

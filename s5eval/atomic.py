@@ -70,7 +70,7 @@ def writing_outputs(where: str | Path) -> Iterator[None]:
         raise write_error(exc, where) from None
 
 
-def _create(path: Path) -> tuple[int, Path]:
+def create_temporary(path: Path) -> tuple[int, Path]:
     """Create a new temporary file next to ``path`` (mode 0666 less the umask); return (fd, its path)."""
     for _ in range(100):
         tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
@@ -113,7 +113,7 @@ def _clean_once(folder: Path) -> None:
 def _write_temp(path: Path, writer: Callable[[TextIO], None], durable: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_once(path.parent)
-    fd, tmp = _create(path)
+    fd, tmp = create_temporary(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             writer(handle)

@@ -34,6 +34,7 @@ from . import __version__
 from .atomic import atomic_batch, write_atomic, write_error, write_json_atomic, write_text_atomic, writing_outputs
 from .engine import MixtureRecord
 from .findings import EXIT_INVALID, EXIT_REFERENCE, EXIT_USAGE, Finding, S5InputError, error
+from .io.package import ESTIMATE_DIR
 from .outputs import UNDEFINED_SCORE, check_out_dir, flat_scores, scores_key_layout
 from .report import print_package_findings
 from .score import METRIC_KEYS, ScoreConfig, run_score
@@ -62,7 +63,7 @@ def submission_in(res: Path) -> Path:
     entries = [p for p in res.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
     wavs = [p for p in entries if p.suffix.lower() == ".wav"]
     if not wavs and len(entries) == 1 and (entries[0].is_dir() or entries[0].suffix.lower() == ".zip"):
-        if entries[0].name != "eval_out":
+        if entries[0].name != ESTIMATE_DIR:
             return entries[0]
     return res
 

@@ -9,7 +9,6 @@ pairs that differ between them.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import ScoreOptions, jobs_for, score_mixture
@@ -17,11 +16,6 @@ from .findings import S5InputError, error
 from .io.audio import read_audio
 from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices
 from .score import ScoreConfig, prepare
-
-
-@dataclass
-class Explanation:
-    data: dict
 
 
 def _pairs(result: CAPIResult, est_names: list[str], ref_names: list[str]) -> list[dict]:

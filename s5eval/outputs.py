@@ -217,11 +217,11 @@ def _is_folder(path: str | Path) -> bool:
 
 def probe_writable(out_dir: str | Path) -> None:
     """Create the folder and a test file in it: a read-only or full disk is ``E_OUT_WRITE`` (exit 2) now."""
-    from .atomic import _create, write_error
+    from .atomic import create_temporary, write_error
 
     try:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        fd, tmp = _create(Path(out_dir) / "write-test")
+        fd, tmp = create_temporary(Path(out_dir) / "write-test")
         os.close(fd)
         tmp.unlink()
     except OSError as exc:

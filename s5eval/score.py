@@ -21,6 +21,7 @@ from .aggregate import AggregateOptions, per_class, summarize
 from .engine import MixtureJob, MixtureRecord, ScoreOptions, jobs_for, score_mixture
 from .findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
 from .io.archive import DEFAULT_LIMITS, ArchiveLimits, submission_folder
+from .io.buffers import default_workers
 from .io.refset import ReferenceSet, load_reference_set
 from .io.submission import Submission, find_estimates, open_submission
 from .labels import resolve_label_set
@@ -66,13 +67,6 @@ class ScoreRun:
     @property
     def headline_key(self) -> str:
         return METRIC_KEYS[self.config.metric]
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:

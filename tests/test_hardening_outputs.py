@@ -194,7 +194,7 @@ def test_read_only_out_is_a_finding_before_any_scoring(case, monkeypatch):
     def read_only(path):
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(atomic, "_create", read_only)
+    monkeypatch.setattr(atomic, "create_temporary", read_only)
     scored = []
     monkeypatch.setattr(score_all_module, "iter_scores", lambda *a: scored.append(1) or iter_scores(*a))
     for args in (["score-all", subs, "--ref", ref, "--out", out, *FAST],

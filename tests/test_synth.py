@@ -27,7 +27,7 @@ def examples():
 def test_same_seed_gives_identical_arrays():
     a, b = make_example(11, SHORT), make_example(11, SHORT)
     assert a.mixture.tobytes() == b.mixture.tobytes()
-    assert [(l, t.tobytes()) for l, t in a.targets] == [(l, t.tobytes()) for l, t in b.targets]
+    assert [(lb, t.tobytes()) for lb, t in a.targets] == [(lb, t.tobytes()) for lb, t in b.targets]
     assert a.metadata == b.metadata
     assert not np.array_equal(a.mixture, make_example(12, SHORT).mixture)
 
@@ -211,7 +211,7 @@ def test_synth_command_is_worker_independent_and_writes_the_dcase_layout(tmp_pat
         assert (info.channels, info.samplerate, info.frames, info.subtype) == (4, 32000, 32000, "PCM_16")
         meta = json.loads((root / "metadata" / f"{mix.stem}.json").read_text())
         targets = sorted((root / "oracle_target").glob(f"{mix.stem}_*.wav"))
-        assert [t.name for t in targets] == [f"{mix.stem}_{i}_{l}.wav" for i, l in enumerate(meta["labels"])]
+        assert [t.name for t in targets] == [f"{mix.stem}_{i}_{lb}.wav" for i, lb in enumerate(meta["labels"])]
         expected_subset = {"dup": "dupset", "nodup": "nodupset"}.get(meta["kind"])
         assert (f"{mix.stem},{expected_subset}" in subsets) == (expected_subset is not None)
         # the file is the in-memory mixture of seed [5, k], within PCM16 rounding

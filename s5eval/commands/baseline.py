@@ -12,13 +12,20 @@ import click
 from ..findings import EXIT_USAGE, S5InputError, error
 from .common import exits_on_input_error
 
-TORCH_MISSING = ('the baseline needs PyTorch, which is not installed; install the extra with: '
-                 'pip install "s5eval[baseline]"')
+
+def torch_missing() -> str | None:
+    """What to tell a user without torch (the ``baseline`` extra), or None when torch can be imported."""
+    if importlib.util.find_spec("torch") is not None:
+        return None
+    from baseline import TORCH_MISSING_MESSAGE  # the baseline package imports no torch itself
+
+    return TORCH_MISSING_MESSAGE
 
 
 def _require_torch() -> None:
-    if importlib.util.find_spec("torch") is None:
-        raise S5InputError([error("E_BASELINE_TORCH", "", TORCH_MISSING)], EXIT_USAGE)
+    message = torch_missing()
+    if message is not None:
+        raise S5InputError([error("E_BASELINE_TORCH", "", message)], EXIT_USAGE)
 
 
 @click.group("baseline")

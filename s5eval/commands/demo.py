@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ DEMO_SUBMISSIONS: tuple[tuple[str, dict], ...] = (
 def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
     """Synthesize a small set, write reference submissions, validate, score and rank them."""
     from ..calibration import package_label, write_reference_submission
+    from ..io.buffers import default_workers
     from ..outputs import write_outputs
     from ..score import ScoreConfig, run_score
     from ..synth.api import SynthConfig
@@ -53,7 +53,7 @@ def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
     started = time.perf_counter()
     root = Path(out_dir)
     ref, subs_dir, results_dir = root / "reference_set", root / "submissions", root / "results"
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers()
 
     stdout.print(f"[bold]1/5[/] synthesizing {n_mixtures} mixtures of {seconds:g} s into {ref}/")
     try:
@@ -90,10 +90,14 @@ def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
 
 def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | None:
     """Run ``s5eval baseline infer`` when the command and a checkpoint exist; else say why it is skipped."""
+    from rich.markup import escape
+
     from ..cli import cli
+    from ..io.package import ESTIMATE_DIR
+    from .baseline import torch_missing
 
     if not baseline_available():
-        stdout.print('  baseline skipped: torch is not installed (pip install "s5eval\\[baseline]")')
+        stdout.print(f"  baseline skipped: {escape(torch_missing() or 'torch is not installed')}")
         return None
     if not checkpoint or not Path(checkpoint).is_file():
         stdout.print("  baseline skipped: no trained checkpoint (pass --baseline-ckpt PATH)")
@@ -109,7 +113,7 @@ def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | 
     except Exception as exc:  # the baseline is optional; its failure must not stop the demo
         stdout.print(f"  baseline skipped: `s5eval baseline infer` failed ({type(exc).__name__}: {exc})")
         return None
-    return package if (package / "eval_out").is_dir() else None
+    return package if (package / ESTIMATE_DIR).is_dir() else None
 
 
 def _validate_all(packages: list[Path], ref: Path) -> None:
@@ -125,9 +129,9 @@ def _validate_all(packages: list[Path], ref: Path) -> None:
 
 def baseline_available() -> bool:
     """True when torch (the ``baseline`` extra) can be imported."""
-    import importlib.util
+    from .baseline import torch_missing
 
-    return importlib.util.find_spec("torch") is not None
+    return torch_missing() is None
 
 
 def _leaderboard(result_dirs: list[Path], out: Path) -> None:

@@ -1,7 +1,6 @@
 """``s5eval synth OUT --n N``: synthesize a reference set in the DCASE layout."""
 from __future__ import annotations
 
-import os
 import time
 
 import click
@@ -34,6 +33,7 @@ from .common import exits_on_input_error
 def synth_command(out, n_mixtures, seconds, seed, dup_rate, zero_target_rate, max_targets, workers, source_dir,
                   overwrite, quiet):
     """Synthesize N S5 mixtures with oracle targets into OUT (soundscape/, oracle_target/, metadata/, subsets.csv)."""
+    from ..io.buffers import default_workers
     from ..synth.api import SynthConfig
     from ..synth.devset import DevSetError
     from ..synth.rooms import MissingSynthDependency
@@ -44,7 +44,7 @@ def synth_command(out, n_mixtures, seconds, seed, dup_rate, zero_target_rate, ma
                              max_targets=max_targets, source_dir=source_dir)
     except ValueError as exc:
         raise S5InputError([error("E_SYNTH_OPTIONS", "", str(exc))], EXIT_USAGE) from None
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers()
     started = time.perf_counter()
     try:
         if quiet or not stderr.is_terminal:

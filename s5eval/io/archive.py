@@ -44,6 +44,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from ..findings import Finding, S5InputError, error
+from .package import ESTIMATE_DIR
 
 _CHUNK = 1 << 20  # bytes read per step while extracting
 _MACOS_JUNK = "__MACOSX"
@@ -220,7 +221,7 @@ def submission_root_in(folder: Path) -> Path:
     after the zip so the package label is the zip's name.
     """
     entries = [p for p in folder.iterdir() if p.name != _MACOS_JUNK and not p.name.startswith(".")]
-    if len(entries) == 1 and entries[0].is_dir() and entries[0].name != "eval_out":
+    if len(entries) == 1 and entries[0].is_dir() and entries[0].name != ESTIMATE_DIR:
         return entries[0]
     return folder
 

@@ -29,9 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from .buffers import SampleBuffers
-from .wav import NotRegularFileError, WavLayout, open_regular, read_layout
-
-_PCM16_SCALE = np.float32(1.0 / 32768.0)
+from .wav import PCM16_SCALE, NotRegularFileError, WavLayout, open_regular, read_layout
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,7 @@ def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None, buffers: S
     if as_int16:
         np.copyto(out, source)
     else:
-        np.multiply(source, _PCM16_SCALE, out=out, dtype=np.float32)
+        np.multiply(source, PCM16_SCALE, out=out, dtype=np.float32)
     return out, info
 
 
@@ -185,7 +183,7 @@ def _read_with_soundfile(path: str | Path, channel: int | None, pcm16_as_int16: 
                     samples = raw
                 else:
                     samples = raw.astype(np.float32)
-                    samples *= _PCM16_SCALE
+                    samples *= PCM16_SCALE
             else:
                 samples = handle.read(frames, dtype="float32", always_2d=True)
                 if channel is not None:

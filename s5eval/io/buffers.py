@@ -7,9 +7,11 @@ faults in again. A :class:`SampleBuffers` keeps its arrays; a scorer calls
 for each signal. What ``take`` returned is valid until the next ``reset``.
 
 Each thread has its own (:func:`thread_buffers`), so threads never share one.
+:func:`default_workers` is how many threads or processes the commands start when not told.
 """
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -55,3 +57,11 @@ def thread_buffers() -> SampleBuffers:
     if buffers is None:
         buffers = _local.buffers = SampleBuffers()
     return buffers
+
+
+def default_workers() -> int:
+    """The number of workers when none is asked for: the CPUs this process may run on (its affinity mask)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,6 +1,6 @@
 """Discovery of a reference set.
 
-Accepted layouts (see DESIGN §1):
+Accepted layouts (README.md, "Scoring"; docs/codabench.md for ``INPUT/ref``):
 
 * ``REF/soundscape/<mix>.wav`` + ``REF/oracle_target/<mix>_<i>_<Label>.wav``
   (+ optional ``REF/subsets.csv``)

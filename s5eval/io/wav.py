@@ -16,6 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
+PCM16_SCALE = np.float32(2.0 ** -15)
+"""What one step of a PCM16 sample stands for: a sample n is the float n · 2⁻¹⁵ (as libsndfile reads it).
+
+The one definition: the reader (:mod:`.audio`) and the metrics (:mod:`s5eval.metrics.sdr`,
+:mod:`~s5eval.metrics.official_f32`, :mod:`~s5eval.metrics.torch_backend`) all scale by it.
+"""
+
 _WAVE_FORMAT_PCM = 0x0001
 _WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 _MAX_CHUNKS = 1000

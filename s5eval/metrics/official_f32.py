@@ -36,11 +36,12 @@ from typing import Sequence
 
 import numpy as np
 
+from ..io.wav import PCM16_SCALE
+
 EPS32 = np.float32(np.finfo(np.float32).eps)
 _LANES = 8       # float32 lanes of torch's CPU sum kernel (Vectorized<float> of the AVX2 / default build)
 _ILP = 4         # independent accumulators of ``row_sum``
 _LEVELS = 4      # cascade levels of ``multi_row_sum``
-_PCM16_SCALE = np.float32(2.0 ** -15)
 
 
 def _ceil_log2(n: int) -> int:
@@ -114,7 +115,7 @@ def torch_sum(values: np.ndarray) -> np.float32:
 def float_values(signal: np.ndarray) -> np.ndarray:
     """The float32 samples the official code reads (PCM16 int16 samples n are n · 2⁻¹⁵)."""
     if signal.dtype == np.int16:
-        return signal.astype(np.float32) * _PCM16_SCALE
+        return signal.astype(np.float32) * PCM16_SCALE
     return np.asarray(signal, dtype=np.float32)
 
 

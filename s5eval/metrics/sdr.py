@@ -24,6 +24,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..io.wav import PCM16_SCALE
+
 EPS = float(np.finfo(np.float32).eps)  # 1.1920929e-07
 
 
@@ -36,13 +38,12 @@ def as_float32(signal: Any) -> np.ndarray:
         signal = signal.detach().cpu().numpy()
     array = np.asarray(signal)
     if array.dtype == np.int16:
-        return np.ascontiguousarray(array, dtype=np.float32) * _PCM16_SCALE
+        return np.ascontiguousarray(array, dtype=np.float32) * PCM16_SCALE
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
 _BLOCK = 1024  # samples summed in float32 before the float64 accumulation
-_PCM16_ENERGY_SCALE = 2.0 ** -30  # (2⁻¹⁵)²: Σ n² of int16 samples → Σ x² of their float values
-_PCM16_SCALE = np.float32(2.0 ** -15)
+_PCM16_ENERGY_SCALE = float(PCM16_SCALE) ** 2  # 2⁻³⁰ = (2⁻¹⁵)²: Σ n² of int16 samples → Σ x² of their float values
 _local = threading.local()  # each thread's scratch buffers
 
 
@@ -78,7 +79,7 @@ def _float_values(signal: np.ndarray, slot: str) -> np.ndarray:
     """The float32 values of a signal: int16 PCM16 samples are scaled by 2⁻¹⁵ (into scratch ``slot``)."""
     if not _is_pcm16(signal):
         return signal
-    return np.multiply(signal, _PCM16_SCALE, out=_scratch(slot, signal.size), dtype=np.float32)
+    return np.multiply(signal, PCM16_SCALE, out=_scratch(slot, signal.size), dtype=np.float32)
 
 
 def energy(signal: np.ndarray) -> float:

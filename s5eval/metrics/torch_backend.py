@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..io.wav import PCM16_SCALE
 from ..labels import SILENCE
 from .capi import ClassMatrix
 
@@ -25,7 +26,7 @@ def _flat32(signal: Any):
 
     tensor = signal if isinstance(signal, torch.Tensor) else torch.as_tensor(np.asarray(signal))
     if tensor.dtype == torch.int16:  # PCM16 samples stand for n · 2⁻¹⁵
-        tensor = tensor.to(torch.float32) * 2.0 ** -15
+        tensor = tensor.to(torch.float32) * float(PCM16_SCALE)
     return tensor.detach().to(torch.float32).reshape(-1)
 
 

@@ -3,7 +3,8 @@
 A pool answers four questions for the recipe: a target event of a class, an
 interferer event, 4-channel background noise, and the FOA response of a room
 for a direction. :class:`ProceduralPool` needs no data: procedural sources
-(:mod:`.sources`) and simulated shoebox rooms (:mod:`.rooms`).
+(:mod:`.sources`) and simulated shoebox rooms (:mod:`.rooms`). :mod:`.devset` builds on
+it; :mod:`.pool_choice` picks one of the two for a config.
 """
 from __future__ import annotations
 
@@ -48,13 +49,5 @@ class ProceduralPool:
         return rooms.foa_rir(room.index, azimuth_deg, elevation_deg, distance_m, sr)
 
 
-_PROCEDURAL = ProceduralPool()
-
-
-def pool_for(config) -> ProceduralPool:
-    """The pool a config asks for: procedural by default, the DCASE dev set when ``source_dir`` is set."""
-    if config.source_dir:
-        from .devset import dev_set_pool
-
-        return dev_set_pool(config.source_dir)
-    return _PROCEDURAL
+PROCEDURAL_POOL = ProceduralPool()
+"""The one procedural pool (it holds no state); :func:`.pool_choice.pool_for` hands it out."""

@@ -10,15 +10,11 @@ the mixture peaks at a random level below full scale; SNRs are unchanged by it.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy.signal import oaconvolve
 
 from . import rooms
-
-if TYPE_CHECKING:
-    from .api import SynthConfig
+from .config import SynthConfig
 
 _SEED_BITS = 2**62
 
@@ -79,7 +75,7 @@ def _span_power(x: np.ndarray, start: int, stop: int) -> float:
 
 def build_example(rng: np.random.Generator, config: "SynthConfig"):
     """Build one mixture. Returns ``(mixture, targets, parts, metadata)`` (see :class:`api.Example`)."""
-    from .pools import pool_for
+    from .pool_choice import pool_for
 
     pool = pool_for(config)
     sr, n = config.samplerate, config.n_samples

@@ -116,7 +116,7 @@ def _write_subsets(path: Path, written: list[WrittenMixture]) -> None:
 
 def _provenance(n: int, seed: int, config: SynthConfig, written: list[WrittenMixture]) -> dict:
     from .. import __version__
-    from .pools import pool_for
+    from .pool_choice import pool_for
 
     kinds = [w.kind for w in written]
     return {

@@ -23,6 +23,7 @@ import numpy as np
 from ..findings import Finding, error, warning
 from ..io.audio import (AudioInfo, AudioReadError, NotRegularAudioError, TruncatedAudioError, header_facts,
                         may_hold_nonfinite, read_audio)
+from ..io.buffers import default_workers
 from ..labels import SILENCE
 from .context import Context, EstimateFile
 
@@ -159,7 +160,7 @@ def check_audio(ctx: Context) -> list[Finding]:
         rate, frames = expected(est)
         return check_file(est, rate, frames, opts.decode)
 
-    workers = opts.workers or _default_workers()
+    workers = opts.workers or default_workers()
     if workers > 1 and len(ctx.estimates) > 8:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             facts = list(pool.map(run, ctx.estimates, chunksize=16))
@@ -198,11 +199,3 @@ def _length_consistency(ctx: Context, facts: list[FileFacts]) -> list[Finding]:
                     findings.append(warning("W_LENGTH_UNCOMMON", est.shown,
                                             f"has {n} samples; most estimates have {usual} (check with --ref)"))
     return findings
-
-
-def _default_workers() -> int:
-    import os
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)

@@ -47,6 +47,9 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "A `.zip` cannot be extracted because the temporary folder is full or not writable (no fault of the zip). "
      "Exit 2; `score-all` stops.",
      "Free space in the temporary folder or point `TMPDIR` at one with room."),
+    ("E_SUBS_DIR", _E, "input",
+     "The submissions folder of `score-all` does not exist or is not a folder. Usage error (exit 2).",
+     "Check the path; it holds one folder or `.zip` per submission."),
     # family: archive
     ("E_ZIP_CORRUPT", _E, "archive", "The zip cannot be read, a member fails its CRC, or expands beyond its declared size.",
      "Re-create the zip with a standard tool (`zip -r NAME.zip NAME/`)."),
@@ -67,6 +70,9 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("E_ZIP_DUPLICATE_MEMBER", _E, "archive", "The same path appears twice (also when the names differ only in case).",
      "Keep one copy of each file."),
     ("E_ZIP_ENCRYPTED", _E, "archive", "A member is password-protected.", "Upload an unencrypted zip."),
+    ("E_ZIP_UNSUPPORTED", _E, "archive",
+     "`score-all` was given a `.zip` submission in an installation whose zip reader (`s5eval.io.archive`) "
+     "cannot be imported.", "Reinstall s5eval, or extract the zip into the submissions folder."),
     # family: layout
     ("E_PACKAGE_NAME", _E, "layout",
      "The package name is not `<Author>_<Affil>_task4_<N>` (N in 1–4, optionally followed by `_out`).",
@@ -301,6 +307,66 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "Drop `--subsets` or rename the subset in one of the files."),
     # family: scoring
     ("E_NOTHING_SCORED", _E, "scoring", "No mixture could be scored.", "Fix the errors listed with it."),
+    ("E_INTERNAL", _E, "scoring",
+     "Scoring a submission failed with an unexpected error (a fault of s5eval, not of the submission): "
+     "`score-all` records the submission as failed and goes on; the Codabench program writes the error on its page.",
+     "Report it with the message; the other submissions are not affected."),
+    # family: organizer runs (score-all, leaderboard, compare, explain)
+    ("E_DUPLICATE_LABEL", _E, "runs",
+     "Two submissions of a `score-all` folder (e.g. `X/` and `X.zip`, or `X` and `X_out`) have the same label; "
+     "the second is recorded as failed. For `leaderboard`: several inputs are the same system (exit 2).",
+     "Keep one submission per system label; give the leaderboard each system once."),
+    ("E_DASK_MISSING", _E, "runs", "`score-all --scheduler` needs the `distributed` package, which is not installed "
+     "(exit 2).", "`pip install \"s5eval[dask]\"`, or score without `--scheduler`."),
+    ("E_DASK_CONNECT", _E, "runs", "The Dask scheduler given with `--scheduler` cannot be reached (exit 2).",
+     "Check the address (`tcp://host:8786`) and that the scheduler runs."),
+    ("E_NO_RESULTS", _E, "runs", "`leaderboard`: no input holds results (a `results.json`, a score output or a "
+     "`score-all` folder); each skipped input is named.", "Point it at the output of `score` or `score-all`."),
+    ("E_PER_MIXTURE", _E, "runs", "`compare`: the `per_mixture.csv` of a score output is unreadable or lacks columns.",
+     "Score the submission again (`s5eval score`), or give the submission and `--ref`."),
+    ("E_NO_COMMON_MIXTURES", _E, "runs", "`compare`: the two sides share no scored mixture.",
+     "Score both on the same reference set."),
+    ("E_UNKNOWN_MIXTURE", _E, "runs", "`explain`: no soundscape of that name in the reference set (exit 2); "
+     "close names are suggested.", "Use a soundscape name of `soundscape/`, e.g. `eval_0007`."),
+    # family: synthesizer, demo and calibration submissions
+    ("E_SYNTH_OPTIONS", _E, "tools", "`synth`: the mixing options contradict each other (e.g. rates above 1 "
+     "together). Usage error (exit 2).", "Follow the message; see `s5eval synth --help`."),
+    ("E_SYNTH_OUTPUT_EXISTS", _E, "tools", "`synth`: the output folder already holds a reference set (`soundscape/`, `oracle_target/`, "
+     "...). Exit 2.",
+     "Choose another folder or pass `--overwrite`."),
+    ("E_SYNTH_DEPENDENCY", _E, "tools", "`synth`/`demo`: a package the synthesizer needs (pyroomacoustics, "
+     "sofar) is not installed (exit 2).", "`pip install \"s5eval[synth]\"`."),
+    ("E_SYNTH_SOURCE_DIR", _E, "tools", "`synth --source-dir`: the folder is not a usable DCASE development set "
+     "(no `sound_event/`, a class without audio, unreadable `room_ir/`). Exit 2.",
+     "Point it at the dev set folder holding `sound_event/` (and optionally `interference/`, `noise/`, `room_ir/`)."),
+    ("E_SYNTH_WRITE", _E, "tools", "`synth`: the reference set cannot be written (disk full, read-only). Exit 2.",
+     "Free space or choose a writable folder."),
+    ("E_DEMO_WRITE", _E, "tools", "`demo`: the demo folder cannot be written (exit 2).",
+     "Free space or choose a writable folder."),
+    ("E_REFERENCE_WRITE", _E, "tools", "`reference`: the calibration submission cannot be written (exit 2).",
+     "Free space or choose a writable `--out`."),
+    # family: baseline
+    ("E_BASELINE_TORCH", _E, "baseline", "`baseline`: PyTorch is not installed (exit 2).",
+     "`pip install \"s5eval[baseline]\"`."),
+    ("E_BASELINE_CONFIG", _E, "baseline", "`baseline train`: the config is neither a bundled name nor a readable, "
+     "valid YAML file (exit 2).", "Use `tiny`, `dcase` or a YAML file; the message names the key."),
+    ("E_BASELINE_DEVICE", _E, "baseline", "`baseline`: the device cannot be used (e.g. `--device cuda` without a GPU). "
+     "Exit 2.", "Choose an available device (`cpu`)."),
+    ("E_BASELINE_CKPT", _E, "baseline", "`baseline infer`: a checkpoint is missing, cannot be loaded, is not the "
+     "network's parameters, or the official system lacks `--tagger-ckpt` (exit 2).",
+     "Give the checkpoint files as trained or published; the message says which."),
+    ("E_BASELINE_CKPT_UNTRUSTED", _E, "baseline", "`baseline infer`: a checkpoint holds more than tensors and "
+     "plain values, so it is not loaded with `weights_only` (exit 2).",
+     "Pass `--trust-checkpoint` only if you trust where the file comes from."),
+    ("E_BASELINE_ORACLE", _E, "baseline", "`baseline infer --oracle-labels`: the set has no `oracle_target/`, or a "
+     "mixture has more targets than the separator has output tracks (exit 2).",
+     "Use a set with references and at most as many targets a mixture as output tracks."),
+    ("E_AUDIO_READ", _E, "baseline", "`baseline infer`: a mixture WAV cannot be read.",
+     "Check the reference set files."),
+    ("E_BASELINE_INPUT", _E, "baseline", "`baseline infer`: a mixture's channels or sample rate are not what the "
+     "model expects.", "Use 4-channel FOA mixtures at the model's rate (32 kHz in DCASE)."),
+    ("E_BASELINE_OUTPUT", _E, "baseline", "`baseline infer`: the separator returned another length than its mixture's.",
+     "A fault of the model or its checkpoint; check the separator's configuration."),
 )
 
 CATALOGUE: dict[str, CodeInfo] = {row[0]: CodeInfo(*row) for row in _TABLE}
@@ -316,6 +382,9 @@ FAMILY_TITLES = {
     "meta": "Meta YAML (<label>.meta.yaml)",
     "reference": "Reference set (exit code 3)",
     "scoring": "Scoring",
+    "runs": "Organizer runs (score-all, leaderboard, compare, explain)",
+    "tools": "Synthesizer, demo and calibration submissions (synth, demo, reference)",
+    "baseline": "Baseline (s5eval baseline train and infer)",
 }
 
 
