@@ -65,16 +65,22 @@ def _functions(tree):
         yield func, nodes
 
 
+def _assigned_literals(scope) -> dict[str, set[str]]:
+    """The string literals assigned to each plain name in a function's body."""
+    assigned: dict[str, set[str]] = {}
+    for node in scope:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, set()).update(_literals(node.value))
+    return assigned
+
+
 def _built_codes(rel: str, tree) -> tuple[set[str], list[str]]:
     """Codes built with ``+`` in this file, and the concatenations that could not be resolved."""
     built, unresolved = set(), []
     for func, scope in _functions(tree):
-        assigned: dict[str, set[str]] = {}
-        for node in scope:
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        assigned.setdefault(target.id, set()).update(_literals(node.value))
+        assigned = _assigned_literals(scope)
         params = {a.arg for a in func.args.args + func.args.kwonlyargs} if func else set()
 
         def values(side) -> set[str] | None:
@@ -161,12 +167,7 @@ def test_parameter_values_match_the_call_sites():
         position = [a.arg for a in definition.args.args].index(parameter)
         seen: set[str] = set()
         for func, scope in _functions(tree):
-            assigned: dict[str, set[str]] = {}
-            for node in scope:
-                if isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            assigned.setdefault(target.id, set()).update(_literals(node.value))
+            assigned = _assigned_literals(scope)
             for node in scope:
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function:
                     arg = node.args[position]
