@@ -137,8 +137,18 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`train`; raises ValueError when it is not one."""
-    state = torch.load(Path(path), map_location=map_location, weights_only=False)
+    """Read a checkpoint written by :func:`train`; raises ValueError when it is not one.
+
+    Loaded with ``weights_only=True``: tensors and plain containers only, never arbitrary pickled objects.
+    """
+    import pickle
+
+    try:
+        state = torch.load(Path(path), map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(f"{path} holds Python objects besides tensors and plain values, so it is not loaded "
+                         f"(weights_only): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+                         "Checkpoints of this baseline hold tensors and plain values only") from None
     if isinstance(state, dict) and "state_dict" in state and "format" not in state:
         raise ValueError(f"{path} looks like a PyTorch Lightning checkpoint (as the official DCASE baselines "
                          "ship); its module layout differs from this baseline's, so --ckpt cannot load it. The "
@@ -148,14 +158,39 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return state
 
 
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into Python numbers and lists, tuples into lists, so that
+    ``torch.load(weights_only=True)`` reads it back (tensors are kept)."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def slim_checkpoint(state: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint for inference: weights, config, classes and progress; no optimiser state."""
+    keep = ("format", "config", "classes", "epoch", "step", "best", "nparams", "validation")
+    slim = {k: plain(state.get(k)) for k in keep}
+    slim["model"] = {k: v.detach().cpu().clone().contiguous() for k, v in state["model"].items()}
+    slim["optimizer"] = None
+    return slim
+
+
 def checkpoint_state(config: Config, system: S5System, optimizer: torch.optim.Optimizer | None = None,
                      epoch: int = 0, step: int = 0, best: float = -math.inf,
                      validation: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a checkpoint holds: format tag, config, classes, weights, optimiser state and progress."""
-    return {"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "classes": list(system.classes),
+    return {"format": CHECKPOINT_FORMAT, "config": plain(config.to_dict()), "classes": list(system.classes),
             "model": system.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
-            "epoch": epoch, "step": step, "best": best, "nparams": count_parameters(system),
-            "validation": validation}
+            "epoch": int(epoch), "step": int(step), "best": float(best), "nparams": int(count_parameters(system)),
+            "validation": plain(validation)}
 
 
 def system_from_checkpoint(state: dict[str, Any]) -> tuple[S5System, Config]:

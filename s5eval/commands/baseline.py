@@ -22,6 +22,14 @@ def torch_missing() -> str | None:
     return TORCH_MISSING_MESSAGE
 
 
+def baseline_checkpoint(ckpt: str | Path | None) -> Path:
+    """The checkpoint file of ``--ckpt`` / ``--baseline-ckpt``: a path, a bundled name (``tiny``), or None for the
+    shipped tiny checkpoint (package data; imports no torch)."""
+    from baseline import bundled_checkpoint, resolve_checkpoint
+
+    return bundled_checkpoint() if ckpt is None else resolve_checkpoint(ckpt)
+
+
 def _require_torch() -> None:
     message = torch_missing()
     if message is not None:
@@ -65,8 +73,8 @@ def train_command(config: str, workdir: Path | None, resume: bool, max_minutes: 
 
 
 @baseline_group.command("infer")
-@click.option("--ckpt", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="Checkpoint of this baseline (.pt, from s5eval baseline train).")
+@click.option("--ckpt", default=None, type=str,  # not click.Path: 'tiny' wins over a folder named tiny
+              help="Checkpoint of this baseline (.pt, from s5eval baseline train), or 'tiny' for the shipped one.")
 @click.option("--tagger-ckpt", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Official DCASE 2026 tagger checkpoint (Lightning .ckpt, m2dat_1c or m2dat_4c).")
 @click.option("--separator-ckpt", default=None, type=click.Path(dir_okay=False, path_type=Path),
@@ -85,7 +93,7 @@ def train_command(config: str, workdir: Path | None, resume: bool, max_minutes: 
               help="Official checkpoints: allow full unpickling of a checkpoint that holds Python objects "
                    "(can run arbitrary code; only for files from a trusted source).")
 @exits_on_input_error
-def infer_command(ckpt: Path | None, tagger_ckpt: Path | None, separator_ckpt: Path | None, ref: Path, out: Path,
+def infer_command(ckpt: str | Path | None, tagger_ckpt: Path | None, separator_ckpt: Path | None, ref: Path, out: Path,
                   oracle_labels: bool, device: str, batch_size: int, trust_checkpoint: bool) -> None:
     """Run a baseline on every soundscape of REF and write a DCASE submission package.
 
@@ -106,6 +114,10 @@ def infer_command(ckpt: Path | None, tagger_ckpt: Path | None, separator_ckpt: P
         raise click.UsageError("the official system needs --tagger-ckpt, or --oracle-labels to use the "
                                "reference labels")
     _require_torch()
+    if ckpt is not None:
+        ckpt = baseline_checkpoint(ckpt)
+        if ckpt.is_dir():
+            raise click.BadParameter(f"'{ckpt}' is a directory", param_hint="'--ckpt'")
     from s5eval.outputs import check_out_dir
     check_out_dir(out, [(ref, "the reference set")])
     try:

@@ -2,7 +2,7 @@
 
 1. synthesize a small reference set (``s5eval synth``);
 2. write the calibration submissions (``s5eval reference``), and the
-   baseline's when the baseline command and a checkpoint are available;
+   baseline's when torch is installed (the shipped tiny checkpoint unless ``--baseline-ckpt`` is given);
 3. validate every submission (``s5eval validate``);
 4. score every submission (``s5eval score``);
 5. rank them (``s5eval leaderboard``).
@@ -38,7 +38,8 @@ DEMO_SUBMISSIONS: tuple[tuple[str, dict], ...] = (
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--baseline-ckpt", type=click.Path(path_type=str, dir_okay=False), default=None,
               envvar="S5EVAL_BASELINE_CKPT",
-              help="A trained baseline checkpoint: adds the baseline as a participant (env S5EVAL_BASELINE_CKPT).")
+              help="A trained baseline checkpoint for the baseline participant (env S5EVAL_BASELINE_CKPT; "
+                   "default: the shipped tiny checkpoint, when torch is installed).")
 @exits_on_input_error
 def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
     """Synthesize a small set, write reference submissions, validate, score and rank them."""
@@ -89,19 +90,24 @@ def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
 
 
 def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | None:
-    """Run ``s5eval baseline infer`` when the command and a checkpoint exist; else say why it is skipped."""
+    """Run ``s5eval baseline infer`` (``checkpoint``, else the shipped tiny one) when torch is installed; else say
+    why it is skipped."""
     from rich.markup import escape
 
     from ..cli import cli
     from ..io.package import ESTIMATE_DIR
-    from .baseline import torch_missing
+    from .baseline import baseline_checkpoint, torch_missing
 
     if not baseline_available():
         stdout.print(f"  baseline skipped: {escape(torch_missing() or 'torch is not installed')}")
         return None
-    if not checkpoint or not Path(checkpoint).is_file():
-        stdout.print("  baseline skipped: no trained checkpoint (pass --baseline-ckpt PATH)")
+    path = baseline_checkpoint(checkpoint or None)
+    if not path.is_file():
+        what = "the checkpoint" if checkpoint else "the shipped tiny checkpoint"
+        stdout.print(f"  baseline skipped: {what} {escape(str(path))} does not exist (pass --baseline-ckpt PATH)")
         return None
+    stdout.print(f"  baseline: s5eval baseline infer --ckpt {escape(checkpoint or 'tiny')}")
+    checkpoint = str(path)
     package = subs_dir / "Baseline_S5eval_task4_1"
     try:
         cli.main(["baseline", "infer", "--ckpt", checkpoint, "--ref", str(ref), "--out", str(package)],
