@@ -22,6 +22,7 @@ class AggregateOptions:
     seed: int = DEFAULT_SEED
     confidence: float = 0.95
     casa: bool = False
+    si: bool = False  # the scale-invariant figures (capi_si_sdri, ca_si_sdri_2025)
 
 
 def _mean(values: list[float]) -> float | None:
@@ -64,12 +65,25 @@ def summarize(records: Sequence[MixtureRecord], options: AggregateOptions = Aggr
         for key in ("casa_sdr_eb", "casa_sdr_sb"):
             vals = [r.casa_sdr[key] for r in records if r.casa_sdr and r.casa_sdr.get(key) is not None]
             out[key] = _mean(vals)
+    if options.si:
+        capi_si = [r.capi_si_sdri for r in records if r.capi_si_sdri is not None]
+        ca_si = [r.ca_si_sdri_2025 for r in records if r.ca_si_sdri_2025 is not None]
+        out.update(capi_si_sdri=_mean(capi_si), n_scored_si=len(capi_si),
+                   ca_si_sdri_2025=_mean(ca_si), n_scored_si_2025=len(ca_si))
     _add_intervals(out, records, options)
     return out
 
 
+def _scored_values(records: Sequence[MixtureRecord], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """(value × valid, valid) of a per-mixture figure: the ratio pair whose bootstrap gives its mean's interval."""
+    raw = [getattr(r, key) for r in records]
+    valid = np.array([v is not None for v in raw], dtype=np.float64)
+    return np.array([v if v is not None else 0.0 for v in raw]) * valid, valid
+
+
 def _add_intervals(out: dict, records: Sequence[MixtureRecord], options: AggregateOptions) -> None:
-    keys = ("capi_sdri", "accuracy_mix", "accuracy_src")
+    si_keys = ("capi_si_sdri", "ca_si_sdri_2025") if options.si else ()
+    keys = ("capi_sdri", "accuracy_mix", "accuracy_src", *si_keys)
     if options.n_resamples <= 0 or not records:
         for key in keys:
             out[f"{key}_ci_low"] = out[f"{key}_ci_high"] = None
@@ -83,6 +97,7 @@ def _add_intervals(out: dict, records: Sequence[MixtureRecord], options: Aggrega
         "capi_sdri": (values * valid, valid),               # mean over the scored mixtures, dB
         "accuracy_mix": (100.0 * correct, np.ones(len(records))),  # percent of mixtures
         "accuracy_src": (100.0 * tp, total),                # percent of source entries
+        **{key: _scored_values(records, key) for key in si_keys},  # dB, mean over the mixtures it is defined on
     }, options.n_resamples, options.seed, options.confidence)
     for key, interval in intervals.items():
         out[f"{key}_ci_low"], out[f"{key}_ci_high"] = interval.low, interval.high

@@ -195,7 +195,7 @@ _FIELD_CHECKS = {
     "ref_labels": _str_list, "est_labels": _str_list,
     **{name: lambda v: _is_int(v) and v >= 0 for name in ("tp", "fp", "fn", "n_entries", "n_pairs")},
     **{name: lambda v: _number(v, True) for name in ("capi_sdri", "capi_sdri_official", "capi_sdri_paper",
-                                                        "ca_sdri_2025")},
+                                                        "ca_sdri_2025", "capi_si_sdri", "ca_si_sdri_2025")},
     "tp_sdri_sum": _number, "penalty_mass": _number,
     "label_set_correct_2025": lambda v: v is None or isinstance(v, bool),
     "casa_sdr": lambda v: v is None or (isinstance(v, dict) and all(isinstance(k, str) and _number(x, True)

@@ -28,6 +28,7 @@ class ScoreOptions:
     penalty_fn: float = 0.0
     penalty_fp: float = 0.0
     casa: bool = False
+    si: bool = False  # also the scale-invariant variants (CAPI-SI-SDRi, CA-SI-SDRi)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class MixtureRecord:
     ca_sdri_2025: float | None = None
     label_set_correct_2025: bool | None = None
     casa_sdr: dict | None = None
+    capi_si_sdri: float | None = None      # computed with ScoreOptions.si only
+    ca_si_sdri_2025: float | None = None   # computed with ScoreOptions.si only
     pairing: str = ""
     sources: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -181,8 +184,8 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     buffers = thread_buffers()  # this mixture's signals reuse the previous mixture's memory
     buffers.reset()
     facts = job.reference
-    if options.casa or (facts is not None and facts.target_paths != tuple(t.path for t in job.targets)):
-        facts = None  # CASA-SDR reads the mixture itself; figures of other targets are not these
+    if options.casa or options.si or (facts is not None and facts.target_paths != tuple(t.path for t in job.targets)):
+        facts = None  # CASA-SDR and SI-SDR read the mixture itself; figures of other targets are not these
     mixture = None
     if facts is None:
         try:
@@ -236,8 +239,14 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     if options.casa:
         from .metrics.casa import casa_sdr
         record.casa_sdr = casa_sdr(record.est_labels, ests, record.ref_labels, refs, mixture).to_dict()
+    if options.si:
+        from .metrics.si_sdr import si_class_matrices
+        si_matrices = si_class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture)
+        record.capi_si_sdri = capi_from_matrices(si_matrices, options.selection, options.penalty_fn,
+                                                 options.penalty_fp).value
+        record.ca_si_sdri_2025 = ca_sdri_2025_from_matrices(record.est_labels, record.ref_labels, si_matrices).value
     figures = (record.capi_sdri_official, record.capi_sdri_paper, record.ca_sdri_2025,
-               *(record.casa_sdr or {}).values())
+               *(record.casa_sdr or {}).values(), record.capi_si_sdri, record.ca_si_sdri_2025)
     if not all(v is None or math.isfinite(v) for v in figures):  # an energy beyond float32: official SDR ±inf/NaN
         findings.extend(nonfinite_findings([e.path for e in job.estimates], [t.path for t in job.targets], ests, refs,
                                            facts.target_energies, facts.mixture_error_energies))

@@ -43,6 +43,8 @@ PER_SOURCE_COLUMNS = ("soundscape", "label", "kind", "estimate", "reference", "s
 SCORES_SUBSETS = AUTOMATIC_ORDER  # all, zero_target, single, distinct, duplicate, nodup
 SCORES_FIGURES = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "n_mixtures", "n_scored")
 CASA_FIGURES = ("casa_sdr_sb", "casa_sdr_eb")
+SI_FIGURES = ("capi_si_sdri", "ca_si_sdri_2025")  # with --metric capi-si-sdri / ca-si-sdri (computed only then)
+SI_METRICS = ("capi-si-sdri", "ca-si-sdri")
 SCORES_HEADLINE_EXTRA = ("capi_sdri_ci_low", "capi_sdri_ci_high")
 COUNT_FIGURES = ("n_mixtures", "n_scored")  # always defined: 0 for an empty subset
 UNDEFINED_SCORE = -999.0
@@ -62,7 +64,8 @@ def scores_subsets(subsets_spec: str | None = None) -> tuple[str, ...]:
 
 def scores_figures(metric: str = "capi-sdri") -> tuple[str, ...]:
     """The figures of every subset in scores.json (the CASA-SDR figures with ``--metric casa-sdr``)."""
-    return SCORES_FIGURES + (CASA_FIGURES if metric == "casa-sdr" else ())
+    return SCORES_FIGURES + (CASA_FIGURES if metric == "casa-sdr" else ()) + (
+        SI_FIGURES if metric in SI_METRICS else ())
 
 
 def score_key(figure: str, subset: str) -> str:
@@ -78,6 +81,8 @@ def scores_key_layout(metric: str = "capi-sdri", subsets_spec: str | None = None
             layout.append((score_key(figure, subset), figure, subset))
             if subset == "all" and figure == "capi_sdri":
                 layout += [(key, key, "all") for key in SCORES_HEADLINE_EXTRA]
+            if subset == "all" and figure in SI_FIGURES:
+                layout += [(f"{figure}_ci_{end}", f"{figure}_ci_{end}", "all") for end in ("low", "high")]
     layout.append(("n_undefined", "n_undefined", "all"))
     return layout
 
@@ -139,7 +144,13 @@ def mixture_rows(records: list[MixtureRecord], subsets: dict[str, list[str]]) ->
         "n_ref": r.n_ref, "n_est": r.n_est, "tp": r.tp, "fp": r.fp, "fn": r.fn,
         "mixture_correct": r.mixture_correct, "capi_sdri": r.capi_sdri, "ca_sdri_2025": r.ca_sdri_2025,
         "ref_labels": "|".join(r.ref_labels), "est_labels": "|".join(r.est_labels), "pairing": r.pairing,
+        "capi_si_sdri": r.capi_si_sdri, "ca_si_sdri_2025": r.ca_si_sdri_2025,
     } for r in records]
+
+
+def per_mixture_columns(metric: str = "capi-sdri") -> tuple[str, ...]:
+    """The per_mixture.csv columns: the SI-SDR ones only with a scale-invariant metric."""
+    return PER_MIXTURE_COLUMNS + (SI_FIGURES if metric in SI_METRICS else ())
 
 
 def write_outputs(out_dir: str | Path, results: dict, records: list[MixtureRecord],
@@ -155,7 +166,8 @@ def write_outputs(out_dir: str | Path, results: dict, records: list[MixtureRecor
     with atomic_batch():
         write_json_atomic(out / "results.json", results)
         write_atomic(out / "per_mixture.csv",
-                     lambda h: _write_csv(h, PER_MIXTURE_COLUMNS, mixture_rows(scored, subsets)))
+                     lambda h: _write_csv(h, per_mixture_columns(results.get("provenance", {}).get("metric") or "capi-sdri"),
+                                         mixture_rows(scored, subsets)))
         write_atomic(out / "per_source.csv",
                      lambda h: _write_csv(h, PER_SOURCE_COLUMNS, (row for r in scored for row in r.sources)))
         write_json_atomic(out / "scores.json", flat_scores(results))

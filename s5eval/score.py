@@ -29,8 +29,10 @@ from .subsets import load_extra_subsets, memberships
 from .validate import ValidateOptions, context_for, file_checks
 from .validate.context import Context
 
-METRICS = ("capi-sdri", "ca-sdri", "casa-sdr")
-METRIC_KEYS = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}
+METRICS = ("capi-sdri", "ca-sdri", "casa-sdr", "capi-si-sdri", "ca-si-sdri")
+METRIC_KEYS = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
+               "capi-si-sdri": "capi_si_sdri", "ca-si-sdri": "ca_si_sdri_2025"}
+SI_METRICS = ("capi-si-sdri", "ca-si-sdri")  # the scale-invariant variants: SI-SDR computed only for these
 
 
 @dataclass
@@ -189,7 +191,8 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     reference, submission = prepare(folder, ref_path, config)
     submission.source = str(sub_path)
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
-    options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr")
+    options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr",
+                           si=config.metric in SI_METRICS)
     workers = config.workers or default_workers()
     skipped: set[str] = set()
     if config.force:  # the files with errors must be known before the jobs are made
@@ -251,7 +254,8 @@ def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], c
                   reference: ReferenceSet, submission: Submission, n_total: int,
                   digests: tuple[str, str | None] | None = None) -> dict:
     """The content of results.json; ``digests`` as :func:`listing_digests` gives them (computed when None)."""
-    agg = AggregateOptions(config.n_resamples, config.seed, casa=config.metric == "casa-sdr")
+    agg = AggregateOptions(config.n_resamples, config.seed, casa=config.metric == "casa-sdr",
+                           si=config.metric in SI_METRICS)
     by_name = {r.soundscape: r for r in records}
     subset_figures = {name: summarize([by_name[m] for m in mixes], agg) for name, mixes in subsets.items()}
     summary = dict(subset_figures["all"])

@@ -110,7 +110,8 @@ def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_f
             stderr.print(f"[yellow]warning[/] --meta: meta YAMLs without a scored submission: "
                          f"{escape(', '.join(unmatched))}", soft_wrap=True)
     if show:
-        headline = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb"}[metric]
+        from ..score import METRIC_KEYS
+        headline = METRIC_KEYS[metric]
         stdout.print(_outcome_table(outcomes, headline))
         stdout.print(f"results written to {out_dir}/ ({sum(o.status == 'ok' for o in outcomes)} ok, "
                      f"{sum(o.status != 'ok' for o in outcomes)} failed)")
