@@ -93,3 +93,38 @@ def test_si_sdr_matches_a_direct_computation():
         direct = 10 * np.log10((alpha ** 2 * (a @ a) + eps) / (np.sum((alpha * a - b) ** 2) + eps))
         assert si_sdr(e, s) == pytest.approx(direct, abs=1e-5)
         assert si_sdr(e, s) == pytest.approx(float(official_si_sdr32(e, s)), abs=1e-3)
+
+
+def test_leaderboard_ranks_by_the_scale_invariant_figures(tmp_path):
+    from click.testing import CliRunner
+
+    from s5eval.cli import cli
+    from s5eval.leaderboard.render_csv import describe_column
+
+    ref = Path(__file__).parent / "data" / "conformance" / "ref"
+    sub = Path(__file__).parent / "data" / "conformance" / "sub"
+    runner = CliRunner()
+    oracle = tmp_path / "Oracle_S5eval_task4_1"
+    assert runner.invoke(cli, ["reference", "oracle", "--ref", str(ref), "--out", str(oracle), "--quiet"]).exit_code == 0
+    for name, submission in (("official", sub), ("oracle", oracle)):
+        result = runner.invoke(cli, ["score", str(submission), "--ref", str(ref), "--out", str(tmp_path / "res" / name),
+                                     "--metric", "capi-si-sdri", "--workers", "1", "--bootstrap", "0", "--quiet"])
+        assert result.exit_code == 0, result.output
+    for metric, key in (("capi-si-sdri", "capi_si_sdri"), ("ca-si-sdri", "ca_si_sdri_2025")):
+        lb = tmp_path / f"lb_{key}"
+        result = runner.invoke(cli, ["leaderboard", str(tmp_path / "res" / "official"), str(tmp_path / "res" / "oracle"),
+                                     "--out", str(lb), "--metric", metric, "--bootstrap", "50", "--quiet"])
+        assert result.exit_code == 0, result.output
+        rows = json.loads((lb / "leaderboard.json").read_text())["rows"]
+        assert rows[0]["label"] == "Oracle_S5eval_task4_1" and rows[0][key] > rows[1][key]
+        assert rows[1][f"{key}_ci_low"] is not None
+        with (lb / "leaderboard.csv").open() as handle:
+            header = next(csv.reader(handle))
+        assert key in header and not [c for c in header if describe_column(c) is None]
+    # without SI figures in the results, a sentence says how to get them
+    plain = tmp_path / "plain"
+    runner.invoke(cli, ["score", str(sub), "--ref", str(ref), "--out", str(plain), "--workers", "1", "--bootstrap", "0",
+                        "--quiet"])
+    result = runner.invoke(cli, ["leaderboard", str(plain), "--out", str(tmp_path / "lb_plain"),
+                                 "--metric", "capi-si-sdri", "--bootstrap", "0"])
+    assert result.exit_code == 2 and "--metric capi-si-sdri" in result.output

@@ -260,7 +260,7 @@ def test_leaderboard_metric_spellings_as_in_score(tmp_path, systems):
         assert result.exit_code == 0, (spelling, result.output)
         assert json.loads((tmp_path / "lb" / "leaderboard.json").read_text())["metric"] == key
     help_text = " ".join(runner.invoke(cli, ["leaderboard", "--help"]).output.split())
-    assert "[capi-sdri|ca-sdri|casa-sdr|accuracy-mix|accuracy-src]" in help_text
+    assert "[capi-sdri|ca-sdri|casa-sdr|capi-si-sdri|ca-si-sdri|accuracy-mix|accuracy-src]" in help_text
     assert "capi_sdri" not in help_text  # the old spellings still work, unlisted
     casa = runner.invoke(cli, ["leaderboard", str(out), "--out", str(tmp_path / "lb"), "--metric", "casa-sdr"])
     assert casa.exit_code == 2 and "casa-sdr" in casa.output and "Traceback" not in casa.output

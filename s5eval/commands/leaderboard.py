@@ -48,8 +48,8 @@ def _load(results: Sequence[str]):
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
               help="Write leaderboard.csv, .md, .html and .json here.")
 @click.option("--metric", type=MetricChoice(), default="capi-sdri", show_default=True,
-              help="Figure to rank by, higher is better: capi-sdri, ca-sdri or casa-sdr as in `score` "
-                   "(casa-sdr needs results scored with --metric casa-sdr), or a label accuracy.")
+              help="Figure to rank by, higher is better: capi-sdri, ca-sdri, casa-sdr, capi-si-sdri or ca-si-sdri "
+                   "as in `score` (the last three need results scored with that --metric), or a label accuracy.")
 @click.option("--subset", default=None, help="Subset to rank on (default: 'ranking' when present, else 'all').")
 @click.option("--bootstrap", "n_resamples", type=click.IntRange(min=0), default=10_000, show_default=True,
               help="Paired bootstrap resamples (0: no intervals, tests or groups).")

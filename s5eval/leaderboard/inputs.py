@@ -72,7 +72,7 @@ def _json(path: Path):
 
 
 _PER_MIXTURE_COUNTS = ("tp", "fp", "fn", "n_ref", "n_est")
-_PER_MIXTURE_FIGURES = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")
+_PER_MIXTURE_FIGURES = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb", "capi_si_sdri", "ca_si_sdri_2025")
 
 
 def per_mixture_problem(path: Path) -> tuple[pd.DataFrame | None, str | None]:

@@ -109,6 +109,10 @@ FIGURE_DOCS: dict[str, tuple[str, str]] = {
     "ca_sdri_2025": ("dB", "CA-SDRi, the DCASE 2025 metric (labels as sets), mean over mixtures with targets."),
     "casa_sdr_sb": ("dB", "CASA-SDR, source-based averaging (with `--metric casa-sdr` only)."),
     "casa_sdr_eb": ("dB", "CASA-SDR, event-based averaging (with `--metric casa-sdr` only)."),
+    "capi_si_sdri": ("dB", "CAPI-SI-SDRi: CAPI-SDRi with the scale-invariant SI-SDR in place of SDR (with "
+                           "`--metric capi-si-sdri` or `ca-si-sdri` only)."),
+    "ca_si_sdri_2025": ("dB", "CA-SI-SDRi: the DCASE 2025 metric with SI-SDR in place of SDR (with "
+                              "`--metric capi-si-sdri` or `ca-si-sdri` only)."),
     "tp_sdri": ("dB", "Mean SDRi of the true-positive pairs only (no penalty entries)."),
     "count_accuracy": ("%", "Share of mixtures with as many estimates as references."),
     "zero_target_fp_rate": ("%", "Share of zero-target mixtures with at least one estimate."),

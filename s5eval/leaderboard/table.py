@@ -19,17 +19,23 @@ from .paired import (DEFAULT_ALPHA, DEFAULT_RESAMPLES, DEFAULT_SEED, RatioData, 
                      percentile_interval, ranking_statistics)
 from .ranking import competition_ranks, ranking_order, team_ranking
 
-RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb")
-UNITS = {"capi_sdri": "dB", "ca_sdri_2025": "dB", "casa_sdr_sb": "dB", "accuracy_mix": "%", "accuracy_src": "%"}
+RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb", "capi_si_sdri",
+            "ca_si_sdri_2025")
+UNITS = {"capi_sdri": "dB", "ca_sdri_2025": "dB", "casa_sdr_sb": "dB", "capi_si_sdri": "dB", "ca_si_sdri_2025": "dB",
+         "accuracy_mix": "%", "accuracy_src": "%"}
 TITLES = {"capi_sdri": "CAPI-SDRi", "ca_sdri_2025": "CA-SDRi 2025", "casa_sdr_sb": "CASA-SDR",
+          "capi_si_sdri": "CAPI-SI-SDRi", "ca_si_sdri_2025": "CA-SI-SDRi 2025",
           "accuracy_mix": "Mixture acc.", "accuracy_src": "Source acc."}
+# The figures computed only when scoring was asked for them: results key -> the `score --metric` that gives it.
+NEEDS_METRIC = {"casa_sdr_sb": "casa-sdr", "capi_si_sdri": "capi-si-sdri", "ca_si_sdri_2025": "ca-si-sdri"}
 # The --metric spelling of every rankable figure (``score``'s spellings for the dB figures) -> results key.
 METRIC_NAMES = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
+                "capi-si-sdri": "capi_si_sdri", "ca-si-sdri": "ca_si_sdri_2025",
                 "accuracy-mix": "accuracy_mix", "accuracy-src": "accuracy_src"}
 # Older spellings, still accepted (not shown in --help): the results keys themselves and a few variants.
 METRIC_ALIASES = {**{key: key for key in RANKABLE}, "ca_sdri": "ca_sdri_2025", "casa_sdr": "casa_sdr_sb",
-                  "casa-sdr-sb": "casa_sdr_sb", "ca-sdri-2025": "ca_sdri_2025"}
-_DB_FIGURES = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")
+                  "casa-sdr-sb": "casa_sdr_sb", "ca-sdri-2025": "ca_sdri_2025", "ca_si_sdri": "ca_si_sdri_2025"}
+_DB_FIGURES = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb", "capi_si_sdri", "ca_si_sdri_2025")
 
 
 def metric_key(name: str) -> str:
@@ -134,7 +140,7 @@ def build_leaderboard(systems: Sequence[SystemResult], metric: str = "capi_sdri"
     if ok and not any(subset in s.subsets for s in ok):
         raise S5InputError([error("E_USAGE", "", f"no system has the subset {subset!r}")], exit_code=2)
     if ok and not any(metric in _subset_entry(s, subset) for s in ok):
-        hint = " (score with --metric casa-sdr to compute it)" if metric == "casa_sdr_sb" else ""
+        hint = f" (score with --metric {NEEDS_METRIC[metric]} to compute it)" if metric in NEEDS_METRIC else ""
         raise S5InputError([error("E_USAGE", "", f"no system has a {TITLES[metric]} figure ({metric_name(metric)}) "
                                   f"on the subset {subset!r}{hint}")], exit_code=2)
     labels = [s.label for s in systems]
