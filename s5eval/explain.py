@@ -4,7 +4,8 @@ For one soundscape: the reference and estimated labels, per class the SDR of
 every same-class (estimate, reference) pair, the chosen pairing with each
 pair's SDR, SDR of the mixture and SDRi (all dB), the penalty entries (missed
 and false sources), and the CAPI-SDRi under both pairing selections, with the
-pairs that differ between them.
+pairs that differ between them. With ``ScoreConfig.metric`` ``capi-si-sdri``
+or ``ca-si-sdri`` the same is shown with SI-SDR in place of SDR (CAPI-SI-SDRi).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .engine import ScoreOptions, jobs_for, score_mixture
 from .findings import S5InputError, error
 from .io.audio import read_audio
 from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices
+from .metrics.si_sdr import si_class_matrices
 from .score import ScoreConfig, prepare
 
 
@@ -56,7 +58,8 @@ def explain_mixture(sub_path: str | Path, ref_path: str | Path, mixture: str,
     ests = [read_audio(e.path)[0][:, 0] for e in job.estimates]
     est_labels, ref_labels = [e.label for e in job.estimates], [t.label for t in job.targets]
     est_names, ref_names = [e.filename for e in job.estimates], [t.filename for t in job.targets]
-    matrices = class_matrices(est_labels, ests, ref_labels, refs, mix)
+    scale_invariant = config.metric in ("capi-si-sdri", "ca-si-sdri")
+    matrices = (si_class_matrices if scale_invariant else class_matrices)(est_labels, ests, ref_labels, refs, mix)
     results = {sel: capi_from_matrices(matrices, sel, config.penalty_fn, config.penalty_fp)
                for sel in ("official", "paper")}
     classes = []
@@ -76,6 +79,7 @@ def explain_mixture(sub_path: str | Path, ref_path: str | Path, mixture: str,
         change = paper["capi_sdri"] - official["capi_sdri"]
     return {
         "soundscape": mixture, "selection": config.selection,
+        "measure": "SI-SDR" if scale_invariant else "SDR",  # what "sdr"/"sdri" below hold (dB)
         "penalty_fn": config.penalty_fn, "penalty_fp": config.penalty_fp,
         "reference": [{"file": n, "label": lb} for n, lb in zip(ref_names, ref_labels)],
         "estimates": [{"file": n, "label": lb} for n, lb in zip(est_names, est_labels)],

@@ -128,3 +128,20 @@ def test_leaderboard_ranks_by_the_scale_invariant_figures(tmp_path):
     result = runner.invoke(cli, ["leaderboard", str(plain), "--out", str(tmp_path / "lb_plain"),
                                  "--metric", "capi-si-sdri", "--bootstrap", "0"])
     assert result.exit_code == 2 and "--metric capi-si-sdri" in result.output
+
+
+def test_explain_shows_the_si_pairing_with_the_official_values():
+    from click.testing import CliRunner
+
+    from s5eval.cli import cli
+    from s5eval.explain import explain_mixture
+
+    data_dir = Path(__file__).parent / "data" / "conformance"
+    expected = json.loads((data_dir / "expected_si.json").read_text())["per_mixture"]
+    for mix in ("soundscape_0003", "soundscape_0011", "soundscape_0020"):
+        data = explain_mixture(data_dir / "sub", data_dir / "ref", mix, ScoreConfig(metric="capi-si-sdri", workers=1))
+        assert data["measure"] == "SI-SDR"
+        assert data["official"]["capi_sdri"] == pytest.approx(expected[mix]["capi_si_sdri"], abs=1e-4)
+    result = CliRunner().invoke(cli, ["explain", str(data_dir / "sub"), "soundscape_0003", "--ref", str(data_dir / "ref"),
+                                      "--metric", "capi-si-sdri"])
+    assert result.exit_code == 0 and "CAPI-SI-SDRi = " in result.output and "max mean SI-SDR" in result.output

@@ -29,21 +29,23 @@ def _print(data: dict) -> None:
     if data["excluded"]:
         stdout.print("No class in either list: the mixture is excluded from CAPI-SDRi (no value).")
         return
+    measure = data.get("measure", "SDR")  # SDR or SI-SDR
+    figure = "CAPI-SDRi" if measure == "SDR" else "CAPI-SI-SDRi"
     for cls in data["classes"]:
         if not cls["estimates"] or not cls["references"]:
             continue
-        table = Table(title=f"{escape(cls['label'])}: SDR (dB) of each estimate against each reference; "
-                            "SDRi in brackets", title_justify="left")
+        table = Table(title=f"{escape(cls['label'])}: {measure} (dB) of each estimate against each reference; "
+                            f"{measure}i in brackets", title_justify="left")
         table.add_column("estimate \\ reference")
         for name, mix_sdr in zip(cls["references"], cls["sdr_mixture"]):
-            table.add_column(f"{escape(name)}\n(mixture SDR {mix_sdr:.2f})", justify="right")
+            table.add_column(f"{escape(name)}\n(mixture {measure} {mix_sdr:.2f})", justify="right")
         for name, sdr_row, sdri_row in zip(cls["estimates"], cls["sdr"], cls["sdri"]):
             table.add_row(escape(name), *(f"{s:.3f} [{d:.3f}]" for s, d in zip(sdr_row, sdri_row)))
         stdout.print(table)
     chosen = data[data["selection"]]
     table = Table(title=f"entries of the mean ({data['selection']} selection)", title_justify="left")
-    for name in ("kind", "class / file", "SDR", "SDR mixture", "SDRi / penalty"):
-        table.add_column(name, justify="right" if name.startswith("SDR") else "left")
+    for name in ("kind", "class / file", measure, f"{measure} mixture", f"{measure}i / penalty"):
+        table.add_column(name, justify="right" if name.startswith(measure) else "left")
     for p in chosen["pairs"]:
         table.add_row("TP", escape(f"{p['label']}: {p['estimate']} → {p['reference']}"), _db(p["sdr"]),
                       _db(p["sdr_mixture"]), _db(p["sdri"]))
@@ -52,10 +54,10 @@ def _print(data: dict) -> None:
     for s in chosen["spurious"]:
         table.add_row("FP", escape(s["estimate"]), "", "", _db(s["penalty"]))
     stdout.print(table)
-    stdout.print(f"CAPI-SDRi = ({_db(chosen['tp_sdri_sum'])} + {_db(chosen['penalty_mass'])}) / "
+    stdout.print(f"{figure} = ({_db(chosen['tp_sdri_sum'])} + {_db(chosen['penalty_mass'])}) / "
                  f"{chosen['n_entries']} = [bold]{_db(chosen['capi_sdri'])} dB[/]")
-    stdout.print(f"official selection (max mean SDR): {_db(data['official']['capi_sdri'])} dB; "
-                 f"paper selection (max summed SDRi, eq. 10): {_db(data['paper']['capi_sdri'])} dB")
+    stdout.print(f"official selection (max mean {measure}): {_db(data['official']['capi_sdri'])} dB; "
+                 f"paper selection (max summed {measure}i, eq. 10): {_db(data['paper']['capi_sdri'])} dB")
     if data["pairs_only_official"] or data["pairs_only_paper"]:
         stdout.print("The paper selection would pair differently: "
                      + escape("; ".join(f"{e} → {r}" for e, r in data["pairs_only_paper"]))
@@ -73,9 +75,12 @@ def _print(data: dict) -> None:
 @click.option("--penalty-fn", type=float, default=0.0, show_default=True, help="Penalty in dB per missed source.")
 @click.option("--penalty-fp", type=float, default=0.0, show_default=True, help="Penalty in dB per false source.")
 @click.option("--label-set", default=None, help="dcase2026t4 (default), dcase2025t4 or a file with one class a line.")
+@click.option("--metric", type=click.Choice(["capi-sdri", "capi-si-sdri", "ca-si-sdri"]), default="capi-sdri",
+              show_default=True, help="Explain CAPI-SDRi, or the same pairing with SI-SDR in place of SDR "
+                                      "(capi-si-sdri; ca-si-sdri shows the same SI-SDR matrices).")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @exits_on_input_error
-def explain_command(submission, mixture, reference, selection, penalty_fn, penalty_fp, label_set, as_json):
+def explain_command(submission, mixture, reference, selection, penalty_fn, penalty_fp, label_set, metric, as_json):
     """Explain the score of soundscape MIXTURE: labels, pairing, per-pair SDR/SDRi, penalties, both selections.
 
     SUBMISSION is a package folder, a folder of estimate WAVs or a .zip of either.
@@ -83,7 +88,8 @@ def explain_command(submission, mixture, reference, selection, penalty_fn, penal
     check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])
     from ..score_all import _opened
-    config = ScoreConfig(selection=selection, penalty_fn=penalty_fn, penalty_fp=penalty_fp, label_set=label_set)
+    config = ScoreConfig(metric=metric, selection=selection, penalty_fn=penalty_fn, penalty_fp=penalty_fp,
+                         label_set=label_set)
     from pathlib import Path
     with _opened(Path(submission)) as root:
         data = explain_mixture(root, reference, mixture, config)
