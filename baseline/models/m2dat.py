@@ -54,13 +54,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoints import LIGHTNING_PREFIX, match_state_dict, read_checkpoint, state_dict_of
+
 __all__ = [
     "M2dAt", "M2dAtSpatial", "m2dat_1c", "m2dat_4c", "tagger_variant_from_keys",
     "strip_checkpoint_prefix", "load_m2dat_checkpoint", "random_tagger_state_dict",
     "LIGHTNING_PREFIX", "M2D_WEIGHT_NAME", "NUM_CLASSES", "NUM_OUTPUTS",
 ]
 
-LIGHTNING_PREFIX = "model."  # AudioTagging(LightningModule).model
 M2D_WEIGHT_NAME = "m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly"
 NUM_CLASSES = 19  # 18 DCASE 2026 classes + silence (last)
 NUM_OUTPUTS = 3
@@ -452,15 +453,11 @@ def tagger_variant_from_keys(keys: Iterable[str]) -> str:
 
 
 def strip_checkpoint_prefix(state_dict: Mapping[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
-    """Drop the prefix (e.g. Lightning's ``model.``) in front of the model's own keys; keys outside it are dropped."""
-    own = next(iter(model.state_dict()))
-    if own in state_dict:
-        return dict(state_dict)
-    hits = [k for k in state_dict if k.endswith("." + own)]
-    if not hits:
-        raise KeyError(f"no key ends with {own!r}: not a checkpoint of this model")
-    prefix = hits[0][: -len(own)]
-    return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    """Drop the prefix (e.g. Lightning's ``model.``) in front of the model's own keys; keys outside it are dropped.
+
+    Raises :class:`~baseline.models.checkpoints.OfficialCheckpointError` when no prefix gives the model's keys.
+    """
+    return match_state_dict(state_dict, model.state_dict().keys())
 
 
 def load_m2dat_checkpoint(source, variant: str | None = None, map_location="cpu") -> nn.Module:
@@ -469,8 +466,8 @@ def load_m2dat_checkpoint(source, variant: str | None = None, map_location="cpu"
     The variant comes from the keys unless given; the prefix (``model.``) is stripped and the
     weights are loaded with ``strict=True`` (assigned, on the checkpoint's device). Eval mode.
     """
-    ckpt = source if isinstance(source, Mapping) else torch.load(source, map_location=map_location, weights_only=False)
-    sd = ckpt["state_dict"] if "state_dict" in ckpt else ckpt
+    ckpt = source if isinstance(source, Mapping) else read_checkpoint(source)  # weights_only: no code runs
+    sd = state_dict_of(ckpt)
     variant = variant or tagger_variant_from_keys(sd)
     with torch.device("meta"):  # no random init: every tensor comes from the checkpoint
         model = {"1c": m2dat_1c, "4c": m2dat_4c}[variant]()

@@ -71,12 +71,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoints import LIGHTNING_PREFIX, match_state_dict, read_checkpoint, state_dict_of
+
 N_FFT = 1024
 HOP = 160
 FILM_DIM = 512
 MASK_MAPS = 3  # per source and input channel: magnitude-mask logit, phasor real, phasor imaginary
 BN_MOMENTUM = 0.01
-LIGHTNING_PREFIX = "model."  # LabelQueriedSeparationLightning keeps the separator in ``self.model``
 _TIME_MULTIPLE = 2 ** 5  # five encoder levels halve the time axis
 
 # encoder widths and pooling, bottleneck, decoder widths and upsampling of the official configuration
@@ -452,19 +453,19 @@ class ResUNet30(nn.Module):
         return names
 
 
-def separator_state_dict(checkpoint: Mapping[str, Any] | str, prefix: str = LIGHTNING_PREFIX,
-                         weights_only: bool = True) -> dict[str, torch.Tensor]:
+def separator_state_dict(checkpoint: Mapping[str, Any] | str, trust: bool = False) -> dict[str, torch.Tensor]:
     """The ResUNet30 state_dict inside an official checkpoint (path or loaded dict).
 
     Accepts a Lightning checkpoint (``{"state_dict": {"model.<key>": ...}, ...}``, the format of
     ``resunetk.ckpt``), a bare ``{"state_dict": ...}`` or a plain state_dict, with or without the
-    prefix. Load the result with ``model.load_state_dict(sd, strict=True)``."""
+    prefix. A path is read with ``weights_only=True`` unless ``trust``
+    (:func:`~baseline.models.checkpoints.read_checkpoint`). Load the result with
+    ``model.load_state_dict(sd, strict=True)``."""
     if isinstance(checkpoint, (str, bytes)) or hasattr(checkpoint, "__fspath__"):
-        checkpoint = torch.load(checkpoint, map_location="cpu", weights_only=weights_only)
-    state = checkpoint.get("state_dict", checkpoint)
-    if not any(k.startswith(prefix) for k in state):
-        return dict(state)
-    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        checkpoint = read_checkpoint(checkpoint, trust)
+    with torch.device("meta"):  # only the names are needed
+        names = ResUNet30().state_dict().keys()
+    return match_state_dict(state_dict_of(checkpoint), names)
 
 
 def count_parameters(model: nn.Module) -> int:
