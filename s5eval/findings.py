@@ -8,6 +8,7 @@ non-zero code; no traceback reaches a user for bad input.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Iterable
 
 ERROR = "error"
@@ -42,6 +43,15 @@ class Finding:
     def one_line(self) -> str:
         where = f"{self.file}: " if self.file else ""
         return f"{self.code} {self.severity}: {where}{self.message}"
+
+
+def shown_path(path: Path, base: Path, shown_root: str) -> str:
+    """``path`` as findings show it: below ``shown_root``, the name the user gave for ``base`` (a zip, a folder)."""
+    try:
+        rel = path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+    return shown_root if rel == "." else f"{shown_root}/{rel}"
 
 
 def error(code: str, file: str, message: str) -> Finding:

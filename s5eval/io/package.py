@@ -44,6 +44,14 @@ PACKAGE_NAME = re.compile(
     r"_task4_(?P<number>[1-4])(?P<out>_out)?$")
 
 
+_OS_LEFTOVERS = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".ipynb_checkpoints"})
+
+
+def is_os_leftover(name: str) -> bool:
+    """Files and folders that operating systems, archivers and notebooks leave behind (``.DS_Store``, ``._x``, ...)."""
+    return name in _OS_LEFTOVERS or name.startswith("._")
+
+
 def package_label(folder_name: str) -> str:
     """The submission label of a package folder or zip name: the name without a trailing ``_out``."""
     if folder_name.endswith(OUT_SUFFIX) and len(folder_name) > len(OUT_SUFFIX):

@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ..findings import Finding, S5InputError, error, warning
-from .package import ESTIMATE_DIR, META_SUFFIX, PACKAGE_NAME, find_meta
+from ..findings import Finding, S5InputError, error, shown_path, warning
+from .package import ESTIMATE_DIR, META_SUFFIX, PACKAGE_NAME, find_meta, is_os_leftover
 
 REPORT_SUFFIX = ".technical_report.pdf"
 AUDIO_URL_SUFFIX = ".audio_url.txt"
 MAX_SYSTEMS = 4
 TEAM_PREFIX = re.compile(r"^(?P<team>[A-Za-z][A-Za-z0-9-]*_[A-Za-z0-9][A-Za-z0-9-]*)_task4$")
-_JUNK_NAMES = {"Thumbs.db", "desktop.ini", "__MACOSX"}
 
 
 def is_junk_name(name: str) -> bool:
     """Hidden files and what operating systems and archivers leave behind (``.DS_Store``, ``._x``, ``__MACOSX``)."""
-    return name.startswith(".") or name in _JUNK_NAMES
+    return name.startswith(".") or is_os_leftover(name)
 
 
 def is_system_label(name: str) -> bool:
@@ -162,15 +161,6 @@ def _find_package(base: Path) -> SubmissionPackage | None:
         if package.team is None and path is not None:
             package.team = team_prefix(path.name, suffix)
     return package
-
-
-def shown_path(path: Path, base: Path, shown_root: str) -> str:
-    """``path`` as findings show it: below ``shown_root``, the name the user gave for ``base``."""
-    try:
-        rel = path.relative_to(base).as_posix()
-    except ValueError:
-        return str(path)
-    return shown_root if rel == "." else f"{shown_root}/{rel}"
 
 
 # --- reading the meta YAMLs (score-all --meta) ------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..findings import shown_path
 from ..io.archive import DEFAULT_LIMITS, ArchiveLimits
 from ..io.filenames import SourceName
 from ..io.refset import ReferenceSet
@@ -73,11 +74,7 @@ class Context:
 
     def shown(self, path: Path) -> str:
         """The path as findings show it: below the submission the user named."""
-        try:
-            rel = path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
-        return self.shown_root if rel == "." else f"{self.shown_root}/{rel}"
+        return shown_path(path, self.root, self.shown_root)
 
     @property
     def named_estimates(self) -> list[EstimateFile]:

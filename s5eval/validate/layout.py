@@ -14,16 +14,15 @@ import os
 from pathlib import Path
 
 from ..findings import Finding, error, warning
-from ..io.package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, OUT_SUFFIX, is_package_name
+from ..io.package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, OUT_SUFFIX, is_os_leftover, is_package_name
 from ..io.refset import BROKEN, FILE, FOLDER, OUTSIDE, SPECIAL, FolderEntry, list_folder, real_root
 from .context import Context, EstimateFile
-_JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".ipynb_checkpoints"}
 _ALLOWED_EXTRA = (".pdf", ".md", ".txt")  # technical report, README
 
 
 def is_junk(name: str) -> bool:
     """Files operating systems and archivers leave behind."""
-    return name in _JUNK_NAMES or name.startswith("._")
+    return is_os_leftover(name)
 
 
 def _reason(exc: BaseException) -> str:

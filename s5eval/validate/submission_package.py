@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..findings import Finding, error, warning
+from ..findings import Finding, error, shown_path, warning
 from ..io.package import META_SUFFIX, team_of
 from ..io.submission_package import (AUDIO_URL_SUFFIX, MAX_SYSTEMS, REPORT_SUFFIX, SubmissionPackage, SystemFolder,
-                                     is_junk_name, is_system_label, shown_path, team_prefix)
+                                     is_junk_name, is_system_label, team_prefix)
 from .context import ValidateOptions
 from .meta import check_meta_file
 
