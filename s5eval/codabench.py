@@ -311,7 +311,6 @@ def run_codabench(input_dir: str | Path, output_dir: str | Path, config: ScoreCo
     finding ``E_OUT_WRITE`` is raised (exit 2); no page can be left then.
     ``progress(done, total)`` is called as mixtures are scored.
     """
-    from .score_all import _opened
     inp, out = Path(input_dir), Path(output_dir)
     check_out_dir(out, [(inp / "res", "INPUT/res (the submission)"), (inp / "ref", "INPUT/ref (the reference set)")],
                   option="OUTPUT", probe=True)
@@ -319,8 +318,7 @@ def run_codabench(input_dir: str | Path, output_dir: str | Path, config: ScoreCo
         (out / SCORES).unlink(missing_ok=True)
     try:
         submission = submission_in(inp / "res")
-        with _opened(submission) as root:
-            run = run_score(root, inp / "ref", config or ScoreConfig(), source=str(submission), progress=progress)
+        run = run_score(submission, inp / "ref", config or ScoreConfig(), progress=progress)  # a zip: extracted there
         scores = flat_scores(run.results)
         page = results_html(run.results, run.findings + run.package_findings, run.records, run.subsets)
     except S5InputError as exc:  # also E_TEMP_WRITE: the page says so

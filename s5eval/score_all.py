@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -43,12 +43,8 @@ from .io.package import (dev_summary, meta_facts, nested, package_label, paramet
 from .io.submission import Submission
 from .labels import resolve_label_set
 from .outputs import OUTPUT_FILES, check_out_dir, probe_writable, write_outputs
+from .io.archive import submission_folder
 from .score import ScoreConfig, ScoreRun, iter_scores, run_score
-
-try:  # zip reading lives in s5eval.io.archive
-    from .io.archive import submission_folder
-except ImportError:  # pragma: no cover - older trees without zip support
-    submission_folder = None
 
 CACHE_DIR = ".s5eval-cache"
 COMPLETE = "complete.json"
@@ -73,17 +69,6 @@ def discover_submissions(subs_dir: str | Path) -> list[Path]:
 def label_for(path: Path) -> str:
     """The submission label of a folder or ``.zip``: its name without ``.zip`` and without a trailing ``_out``."""
     return package_label(path.stem if path.is_file() else path.name)
-
-
-@contextmanager
-def _opened(path: Path) -> Iterator[Path]:
-    if submission_folder is not None:
-        with submission_folder(path) as root:
-            yield root
-    elif path.is_file():
-        raise S5InputError([error("E_ZIP_UNSUPPORTED", str(path), "zip submissions are not supported here")])
-    else:
-        yield path
 
 
 # --- scorers --------------------------------------------------------------------------------------------
@@ -337,7 +322,7 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
     folder = out_dir / label
     scorer = CachedScorer(cache, backend, reference_facts if reference_facts is not None else {})
     try:
-        with _opened(path) as root:
+        with submission_folder(path) as root:
             try:
                 run = run_score(root, ref, config, progress=progress, scorer=scorer, source=str(path))
                 info = _package_info_with_meta(run.submission, label, meta_by_label)

@@ -79,12 +79,7 @@ EXCEPTIONS = {
 }
 
 # (importer, imported module, private name) -> why it is allowed for now
-PRIVATE_EXCEPTIONS = {
-    ("s5eval.codabench", "s5eval.score_all", "_opened"):
-        "score_all.py is being changed by the score-all speed work; make it public there (issue 13).",
-    ("s5eval.commands.explain", "s5eval.score_all", "_opened"):
-        "score_all.py is being changed by the score-all speed work; make it public there (issue 13).",
-}
+PRIVATE_EXCEPTIONS: dict[tuple[str, str, str], str] = {}
 
 
 def module_name(path: Path) -> str:

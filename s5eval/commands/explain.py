@@ -87,11 +87,11 @@ def explain_command(submission, mixture, reference, selection, penalty_fn, penal
     """
     check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])
-    from ..score_all import _opened
+    from ..io.archive import submission_folder
     config = ScoreConfig(metric=metric, selection=selection, penalty_fn=penalty_fn, penalty_fp=penalty_fp,
                          label_set=label_set)
     from pathlib import Path
-    with _opened(Path(submission)) as root:
+    with submission_folder(Path(submission)) as root:
         data = explain_mixture(root, reference, mixture, config)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

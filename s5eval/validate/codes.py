@@ -70,9 +70,6 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("E_ZIP_DUPLICATE_MEMBER", _E, "archive", "The same path appears twice (also when the names differ only in case).",
      "Keep one copy of each file."),
     ("E_ZIP_ENCRYPTED", _E, "archive", "A member is password-protected.", "Upload an unencrypted zip."),
-    ("E_ZIP_UNSUPPORTED", _E, "archive",
-     "`score-all` was given a `.zip` submission in an installation whose zip reader (`s5eval.io.archive`) "
-     "cannot be imported.", "Reinstall s5eval, or extract the zip into the submissions folder."),
     # family: layout
     ("E_PACKAGE_NAME", _E, "layout",
      "The package name is not `<Author>_<Affil>_task4_<N>` (N in 1–4, optionally followed by `_out`).",
