@@ -112,8 +112,11 @@ def replicated_view(root: Path, n_total: int) -> Path:
 
 def scoring_loop_rate(root: Path, workers: int) -> float:
     """Mixtures per second of the scoring loop alone (in this process, after discovery), best of two."""
-    from s5eval.engine import ScoreOptions, jobs_for
-    from s5eval.score import ScoreConfig, iter_scores, prepare
+    from s5eval.scoring.config import ScoreOptions
+    from s5eval.scoring.mixture import jobs_for
+    from s5eval.scoring.config import ScoreConfig
+    from s5eval.scoring.backends import iter_scores
+    from s5eval.scoring.run import prepare
 
     reference, submission = prepare(root / "sub", root / "ref", ScoreConfig())
     jobs = jobs_for(reference, submission)

@@ -136,7 +136,8 @@ def _score_on_reference(package: Path, ref: str | Path,
                         label_set: str | None) -> tuple[dict[str, float], dict[str, float | None]]:
     """The written package scored on ``ref``: its CAPI-SDRi (dB) and label accuracies (%), for the meta
     YAML, and each soundscape's CAPI-SDRi (None when excluded), for ``dev_set_test_results.json``."""
-    from .score import ScoreConfig, run_score
+    from .scoring.config import ScoreConfig
+    from .scoring.run import run_score
 
     run = run_score(package, ref, ScoreConfig(label_set=label_set, workers=1, n_resamples=0))
     summary = run.results["summary"]

@@ -158,7 +158,8 @@ def write_package(root: Path, plan, label: str, results: dict | None = None, met
 
 def scored_values(pkg: Path, ref: Path) -> dict[str, float | None]:
     """Each soundscape's CAPI-SDRi (dB, None when excluded) as ``s5eval score PKG --ref REF`` gives it."""
-    from s5eval.score import ScoreConfig, run_score
+    from s5eval.scoring.config import ScoreConfig
+    from s5eval.scoring.run import run_score
 
     run = run_score(pkg, ref, ScoreConfig(workers=1, n_resamples=0))
     return {r.soundscape: r.capi_sdri for r in run.records}

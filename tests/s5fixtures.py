@@ -54,7 +54,7 @@ class Counting:
         self.scored = 0
 
     def __call__(self, jobs, options, workers):
-        from s5eval.score import iter_scores
+        from s5eval.scoring.backends import iter_scores
         for record in iter_scores(jobs, options, workers):
             self.scored += 1
             yield record

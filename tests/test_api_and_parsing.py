@@ -8,7 +8,7 @@ import s5eval
 from s5eval.io.filenames import FilenameError, parse_source_filename, parse_source_filename_free
 from s5eval.labels import DCASE_CLASSES, resolve_label_set
 from s5eval.stats import bootstrap_ratios, resampled_sums, resample_indices
-from s5eval.subsets import automatic_subsets, memberships, preset_subsets
+from s5eval.results.subsets import automatic_subsets, memberships, preset_subsets
 
 MIXES = {"mix_1", "mix_10", "soundscape_0000"}
 

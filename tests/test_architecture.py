@@ -21,22 +21,17 @@ LAYERS = {
     "s5eval.findings": "base",
     "s5eval.labels": "base",
     "s5eval.atomic": "base",
+    "s5eval.stats": "base",
     "s5eval.io": "io",
     "s5eval.metrics": "metrics",
-    "s5eval.report": "report",
+    "s5eval.results": "results",
+    "s5eval.render": "render",
     "s5eval.validate": "checks",
-    "s5eval.stats": "scoring",
-    "s5eval.subsets": "scoring",
-    "s5eval.engine": "scoring",
-    "s5eval.aggregate": "scoring",
-    "s5eval.outputs": "scoring",
-    "s5eval.score": "scoring",
-    "s5eval.cache": "scoring",
-    "s5eval.score_all": "runs",
+    "s5eval.scoring": "scoring",
     "s5eval.leaderboard": "runs",
     "s5eval.codabench": "runs",
     "s5eval.calibration": "runs",
-    "s5eval.explain": "runs",
+    "s5eval.mixture_report": "runs",
     "s5eval.synth": "synth",
     "s5eval.commands": "commands",
     "s5eval.cli": "cli",
@@ -50,15 +45,20 @@ ALLOWED = {
     "io": {"base"},
     "metrics": {"base"},  # plus s5eval.io.wav (PCM16_SCALE), see SINGLE_MODULES
     "api": {"metrics"},
-    "report": {"base"},
-    "checks": {"base", "io", "report"},
-    "scoring": {"base", "io", "metrics", "checks", "report"},
-    "runs": {"base", "io", "metrics", "checks", "report", "scoring"},
+    "results": {"base", "io"},
+    "render": {"base", "results"},
+    "checks": {"base", "io", "results", "render"},
+    "scoring": {"base", "io", "metrics", "results", "render", "checks"},
+    "runs": {"base", "io", "metrics", "results", "render", "checks", "scoring"},
     "synth": {"base", "io"},
-    "commands": {"base", "io", "metrics", "checks", "report", "scoring", "runs", "synth"},
+    "commands": {"base", "io", "metrics", "results", "render", "checks", "scoring", "runs", "synth"},
     "cli": {"commands"},
-    "baseline": {"base", "io", "metrics", "api", "checks", "report", "scoring", "runs", "synth"},
+    "baseline": {"base", "io", "metrics", "api", "results", "render", "checks", "scoring", "runs", "synth"},
 }
+
+# The leaderboard reads result folders through s5eval.results; of the scoring wing it may use only the
+# public entry of a scoring run (``compare A B --ref`` scores a submission side), never its internals.
+LEADERBOARD_MAY_USE_FROM_SCORING = {"s5eval.scoring.run", "s5eval.scoring.config"}
 
 # (importing layer, imported module): allowed although the imported module's layer is not
 SINGLE_MODULES = {
@@ -67,9 +67,6 @@ SINGLE_MODULES = {
 
 # (importer, imported) -> why it is allowed for now
 EXCEPTIONS = {
-    ("s5eval.io.submission_package", "s5eval.validate.submission_package"):
-        "load_meta_by_label (score-all --meta) runs the package checks; it belongs above validate "
-        "(issue 13, the results layer). Imported inside the function.",
     ("s5eval.commands.demo", "s5eval.cli"):
         "the demo drives the real click group for `baseline infer` and `leaderboard` (inside functions).",
     ("s5eval.commands.baseline", "baseline.config"): "the CLI front of the baseline (inside functions: torch stays lazy)",
@@ -183,3 +180,13 @@ def test_the_synthesizer_has_no_import_cycle():
         return False
 
     assert [m for m in graph if reaches(m, m, set())] == []
+
+
+def test_the_leaderboard_reads_results_not_scoring_internals():
+    known = modules()
+    for module, path in known.items():
+        if not module.startswith("s5eval.leaderboard"):
+            continue
+        for target, _, line, _ in imports(path, set(known)):
+            if target.startswith("s5eval.scoring"):
+                assert target in LEADERBOARD_MAY_USE_FROM_SCORING, f"{module}:{line} imports {target}"

@@ -15,7 +15,8 @@ from baseline.models import build_system  # noqa: E402
 from baseline.train import checkpoint_state, save_checkpoint  # noqa: E402
 from s5eval.findings import S5InputError  # noqa: E402
 from s5eval.io.package import summary_from_details  # noqa: E402
-from s5eval.score import ScoreConfig, run_score  # noqa: E402
+from s5eval.scoring.config import ScoreConfig  # noqa: E402
+from s5eval.scoring.run import run_score  # noqa: E402
 from s5eval.validate.schemas import schema_errors  # noqa: E402
 
 from baseline_fakes import CLASSES, FakeGenerator  # noqa: E402

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from s5eval.cli import cli
 from s5eval.codabench import MAX_TITLE, ProgressLines, findings_html, leaderboard_columns
 from s5eval.findings import error, warning
-from s5eval.outputs import UNDEFINED_SCORE, flat_scores, scores_keys
-from s5eval.score import ScoreConfig, run_score
+from s5eval.results.files import UNDEFINED_SCORE, flat_scores, scores_keys
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
 from s5fixtures import make_case
 
 DATA = Path(__file__).parent / "data" / "conformance"

@@ -28,7 +28,7 @@ SUFFIX = re.compile(r"[A-Z][A-Z0-9_]*")
 
 # (file, function, parameter) -> the values callers pass; checked against the call sites below.
 PARAMETER_VALUES = {
-    ("s5eval/engine.py", "read_problem", "prefix"): {"E_", "E_REF_"},
+    ("s5eval/scoring/mixture.py", "read_problem", "prefix"): {"E_", "E_REF_"},
 }
 
 
@@ -152,7 +152,7 @@ def test_every_finding_code_is_catalogued():
 
 def test_the_scan_finds_codes_built_from_prefixes():
     codes, prefixes, _ = scan()
-    # engine.py builds E_CHANNELS / E_REF_CHANNELS and read_problem E_TRUNCATED / E_REF_TRUNCATED from prefixes
+    # scoring/mixture.py builds E_CHANNELS / E_REF_CHANNELS and read_problem E_TRUNCATED / E_REF_TRUNCATED from prefixes
     assert {"E_CHANNELS", "E_REF_CHANNELS", "E_REF_NONFINITE", "E_TRUNCATED", "E_REF_TRUNCATED",
             "E_REF_NOT_REGULAR_FILE", "E_UNREADABLE", "E_REF_UNREADABLE"} <= set(codes)
     assert {"E_INTERNAL", "E_DUPLICATE_LABEL", "E_BASELINE_CKPT_UNTRUSTED", "E_SUBS_DIR"} <= set(codes)

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from s5eval.cli import cli
-from s5eval.explain import explain_mixture
+from s5eval.scoring.explain import explain_mixture
 
 DATA = Path(__file__).parent / "data" / "conformance"
 EXPECTED = {m["soundscape"]: m for m in json.loads((DATA / "expected.json").read_text())["per_mixture"]}

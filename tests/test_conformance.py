@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from s5eval.score import ScoreConfig, run_score
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
 
 DATA = Path(__file__).parent / "data" / "conformance"
 EXPECTED = json.loads((DATA / "expected.json").read_text())

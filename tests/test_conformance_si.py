@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from s5eval.metrics.si_sdr import official_si_sdr32, si_sdr
-from s5eval.score import ScoreConfig, run_score
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
 
 DATA = Path(__file__).parent / "data" / "conformance"
 EXPECTED = json.loads((DATA / "expected_si.json").read_text())
@@ -55,7 +56,7 @@ def test_summary(run):
 
 
 def test_outputs(tmp_path):
-    from s5eval.outputs import flat_scores, write_outputs
+    from s5eval.results.files import flat_scores, write_outputs
 
     config = ScoreConfig(metric="ca-si-sdri", workers=1, n_resamples=0)
     run = run_score(DATA / "sub", DATA / "ref", config)
@@ -134,7 +135,7 @@ def test_explain_shows_the_si_pairing_with_the_official_values():
     from click.testing import CliRunner
 
     from s5eval.cli import cli
-    from s5eval.explain import explain_mixture
+    from s5eval.scoring.explain import explain_mixture
 
     data_dir = Path(__file__).parent / "data" / "conformance"
     expected = json.loads((data_dir / "expected_si.json").read_text())["per_mixture"]

@@ -24,7 +24,8 @@ from s5eval.io.audio import AudioReadError, NotRegularAudioError, header_facts, 
 from s5eval.io.refset import load_reference_set
 from s5eval.io.wav import KSDATAFORMAT_SUBTYPE_PCM, wav_layout
 from s5eval.labels import resolve_label_set
-from s5eval.score import ScoreConfig, run_score
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
 from s5eval.validate import validate_submission
 from s5fixtures import RATE, make_case
 

@@ -18,11 +18,13 @@ from click.testing import CliRunner
 
 import s5eval.atomic as atomic
 import s5eval.io.archive as archive
-import s5eval.score_all as score_all_module
-from s5eval.cache import _FIELD_CHECKS, _RECORD_FIELDS, FileDigests, RecordCache, record_to_dict
+import s5eval.scoring.batch as score_all_module
+from s5eval.scoring.cache import _FIELD_CHECKS, _RECORD_FIELDS, FileDigests, RecordCache, record_to_dict
 from s5eval.cli import cli
-from s5eval.score import ScoreConfig, iter_scores
-from s5eval.score_all import COMPLETE, FAILED, read_complete, score_all, write_failure
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.backends import iter_scores
+from s5eval.results.store import COMPLETE, FAILED, read_complete, write_failure
+from s5eval.scoring.batch import score_all
 from s5fixtures import Counting, make_case
 
 MIXTURES = {"mix_00": ["Speech"], "mix_01": ["Speech", "Dishes"], "mix_02": ["Cough"], "mix_03": ["Doorbell"]}

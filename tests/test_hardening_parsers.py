@@ -21,9 +21,9 @@ from s5eval.cli import cli
 from s5eval.findings import ReferenceSetError
 from s5eval.io.loaders import MAX_NESTING, parse_json_text, parse_yaml_text, preview
 from s5eval.leaderboard.inputs import load_inputs
-from s5eval.score import ScoreConfig
-from s5eval.score_all import score_all
-from s5eval.subsets import load_extra_subsets, memberships, read_subsets_csv
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.batch import score_all
+from s5eval.results.subsets import load_extra_subsets, memberships, read_subsets_csv
 from s5eval.validate.schemas import describe, schema_errors
 from s5fixtures import make_case
 

@@ -18,8 +18,8 @@ from s5eval.io.package import (DevDetail, EstimateEntry, dev_results_document, e
 from s5eval.leaderboard import build_leaderboard, load_inputs, write_leaderboard
 from s5eval.leaderboard.inputs import SystemResult, dev_figures
 from s5eval.leaderboard.ranking import competition_ranks, team_ranking
-from s5eval.score import ScoreConfig
-from s5eval.score_all import score_all
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.batch import score_all
 from s5fixtures import make_case
 
 

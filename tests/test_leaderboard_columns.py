@@ -11,8 +11,8 @@ from s5eval.leaderboard import build_leaderboard, load_inputs, write_leaderboard
 from s5eval.leaderboard.render_csv import (COLUMN_DOCS, FIGURE_DOCS, columns_markdown, csv_cell, describe_column,
                                            format_cell)
 from s5eval.leaderboard.table import RANKABLE
-from s5eval.score import ScoreConfig
-from s5eval.score_all import score_all
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.batch import score_all
 from s5fixtures import make_case
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "leaderboard_columns.md"

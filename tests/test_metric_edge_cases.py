@@ -305,7 +305,8 @@ def _overflow_case(tmp_path):
 
 def test_overflow_becomes_a_finding_and_the_run_goes_on(tmp_path):
     from s5eval.findings import S5InputError
-    from s5eval.score import ScoreConfig, run_score
+    from s5eval.scoring.config import ScoreConfig
+    from s5eval.scoring.run import run_score
 
     ref, sub = _overflow_case(tmp_path)
     with pytest.raises(S5InputError) as refused:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from s5eval.calibration import KINDS, write_reference_submission
 from s5eval.cli import cli
-from s5eval.score import ScoreConfig, run_score
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
 from s5eval.synth.api import SynthConfig
 from s5eval.synth.writer import write_reference_set
 

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from s5eval.score import ScoreConfig, run_score
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
 from s5eval.validate.schemas import SCHEMA_FILES, load_schema, schema_errors, validator
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,15 +10,17 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-import s5eval.score_all as score_all_module
+import s5eval.scoring.batch as score_all_module
 from s5eval.cli import cli
-from s5eval.engine import score_mixture
+from s5eval.scoring.mixture import score_mixture
 from s5eval.leaderboard.inputs import load_inputs
-from s5eval.outputs import write_outputs
-from s5eval.score import ScoreConfig, run_score
-from s5eval.cache import RecordCache, reference_key
+from s5eval.results.files import write_outputs
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
+from s5eval.scoring.cache import RecordCache, reference_key
 from s5eval.io.package import team_of
-from s5eval.score_all import FAILED, read_complete, score_all
+from s5eval.results.store import FAILED, read_complete
+from s5eval.scoring.batch import score_all
 from s5fixtures import Counting, make_case
 
 MIXTURES = {f"mix_{i:02d}": labels for i, labels in enumerate(
@@ -140,7 +142,8 @@ def test_killed_while_scoring_resumes_with_the_rest(case, monkeypatch):
 def test_killed_while_writing_is_never_read(case, monkeypatch):
     ref, subs, out = case
     score_all(subs, ref, out, CONFIG)
-    real_write = score_all_module.write_outputs
+    import s5eval.results.store as store_module
+    real_write = store_module.write_outputs
 
     def dies_half_way(folder, results, records, subsets):
         if Path(folder).name == "Beta_Uni_task4_1":
@@ -150,7 +153,7 @@ def test_killed_while_writing_is_never_read(case, monkeypatch):
             raise KeyboardInterrupt
         return real_write(folder, results, records, subsets)
 
-    monkeypatch.setattr(score_all_module, "write_outputs", dies_half_way)
+    monkeypatch.setattr(store_module, "write_outputs", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         score_all(subs, ref, out, ScoreConfig(workers=1, n_resamples=60))
     # new files are renamed into place only once all are written: the earlier complete result is intact
@@ -164,7 +167,7 @@ def test_killed_while_writing_is_never_read(case, monkeypatch):
     (marker / "per_mixture.csv").write_text("soundscape\n")
     assert read_complete(marker) is None
     # the re-run repairs everything without scoring a mixture again
-    monkeypatch.setattr(score_all_module, "write_outputs", real_write)
+    monkeypatch.setattr(store_module, "write_outputs", real_write)
     counter = Counting()
     monkeypatch.setattr(score_all_module, "iter_scores", counter)
     score_all(subs, ref, out, CONFIG)
@@ -231,7 +234,7 @@ def test_file_digests_threads_and_index_format(tmp_path):
     """Digests are BLAKE2b-256 of the bytes, the same with several threads; an index of another format is not trusted."""
     import hashlib
 
-    from s5eval.cache import CACHE_FORMAT, FileDigests
+    from s5eval.scoring.cache import CACHE_FORMAT, FileDigests
 
     files = []
     for i in range(12):
@@ -288,8 +291,9 @@ def test_later_submissions_reuse_the_reference_figures_and_score_the_same(case, 
 def test_known_reference_figures_give_the_same_record_without_reading_the_mixture(case, tmp_path):
     from dataclasses import fields, replace
 
-    from s5eval.engine import ScoreOptions, jobs_for
-    from s5eval.score import prepare
+    from s5eval.scoring.config import ScoreOptions
+    from s5eval.scoring.mixture import jobs_for
+    from s5eval.scoring.run import prepare
 
     ref, subs, _ = case
     reference, submission = prepare(subs / "Alpha_Lab_task4_2", ref, CONFIG)
@@ -320,8 +324,8 @@ def test_reference_figures_are_kept_for_later_runs(case, monkeypatch, tmp_path):
     assert len(spy.with_reference) == spy.scored  # every mixture scored came with stored figures
     alone = run_score(subs / "Beta_Uni_task4_1", ref, CONFIG)
     assert json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())["summary"] == alone.results["summary"]
-    from s5eval.engine import jobs_for
-    from s5eval.score import prepare
+    from s5eval.scoring.mixture import jobs_for
+    from s5eval.scoring.run import prepare
     cache = RecordCache(out / ".s5eval-cache")
     job = jobs_for(*prepare(subs / "Beta_Uni_task4_1", ref, CONFIG))[0]
     key = reference_key(job, cache.digests)

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from s5eval.score import ScoreConfig
-from s5eval.score_all import score_all
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.batch import score_all
 from s5fixtures import make_case
 
 distributed = pytest.importorskip("distributed")
@@ -33,9 +33,9 @@ def test_dask_backend_gives_the_local_numbers(tmp_path):
 
 
 def test_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
-    import s5eval.score_all
+    import s5eval.scoring.backends
     from s5eval.findings import S5InputError
-    monkeypatch.setattr(s5eval.score_all, "DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(s5eval.scoring.backends, "DASK_CONNECT_TIMEOUT", "1s")
     ref, sub = make_case(tmp_path / "case", MIXTURES, seed=5)
     with pytest.raises(S5InputError) as info:
         score_all(sub.parent, ref, tmp_path / "out", ScoreConfig(workers=1), scheduler="tcp://127.0.0.1:9")

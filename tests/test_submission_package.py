@@ -14,9 +14,11 @@ from click.testing import CliRunner
 from s5eval.calibration import write_reference_submission
 from s5eval.cli import cli
 from s5eval.io.package import zip_package
-from s5eval.io.submission_package import find_submission_package, load_meta_by_label
-from s5eval.score import ScoreConfig
-from s5eval.score_all import PACKAGE_INFO, score_all
+from s5eval.io.submission_package import find_submission_package
+from s5eval.validate.submission_package import load_meta_by_label
+from s5eval.scoring.config import ScoreConfig
+from s5eval.results.store import PACKAGE_INFO
+from s5eval.scoring.batch import score_all
 from s5eval.validate import ValidateOptions, validate_submission
 from s5eval.validate.codes import CATALOGUE
 from s5fixtures import make_case

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from s5eval.cli import cli
 from s5eval.io.package import summary_from_details
-from s5eval.score import ScoreConfig, run_score
+from s5eval.scoring.config import ScoreConfig
+from s5eval.scoring.run import run_score
 from s5eval.validate import ValidateOptions, validate_submission
 from s5eval.validate.schemas import schema_errors
 

@@ -118,7 +118,7 @@ def infer_command(ckpt: str | Path | None, tagger_ckpt: Path | None, separator_c
         ckpt = baseline_checkpoint(ckpt)
         if ckpt.is_dir():
             raise click.BadParameter(f"'{ckpt}' is a directory", param_hint="'--ckpt'")
-    from s5eval.outputs import check_out_dir
+    from s5eval.results.files import check_out_dir
     check_out_dir(out, [(ref, "the reference set")])
     try:
         if ckpt is not None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import click
 
-from ..report import stderr, stdout
-from ..score import ScoreConfig
+from ..render.terminal import stderr, stdout
+from ..scoring.config import ScoreConfig
 from .common import exits_on_input_error, scoring_options
 
 _HELP = ("-h", "--help")

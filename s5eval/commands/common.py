@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 import click
 
 from ..findings import EXIT_USAGE, S5InputError, error
-from ..report import print_findings
+from ..render.terminal import print_findings
 
 
 def exits_on_input_error(command: Callable) -> Callable:
@@ -60,7 +60,7 @@ def workers_option(func: Callable) -> Callable:
 def _check_subsets(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """``--subsets``: a preset or an existing file, checked before anything runs (a usage error, exit 2)."""
     if value is not None:
-        from ..subsets import check_subsets_spec
+        from ..results.subsets import check_subsets_spec
         try:
             check_subsets_spec(value)
         except S5InputError as exc:
@@ -71,7 +71,7 @@ def _check_subsets(ctx: click.Context, param: click.Parameter, value: str | None
 
 def scoring_options(func: Callable) -> Callable:
     """The options that define what a score means, shared by ``score`` and ``score-all``."""
-    from ..score import METRICS
+    from ..results.figures import METRICS
 
     options = [
         click.option("--metric", type=click.Choice(METRICS), default="capi-sdri", show_default=True,

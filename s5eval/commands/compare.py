@@ -10,14 +10,11 @@ from rich.table import Table
 
 from ..leaderboard.compare import COMPARABLE, compare_sides, load_side
 from ..leaderboard.table import metric_key, metric_name
-from ..report import stdout
-from ..score import ScoreConfig
+from ..render.terminal import stdout
+from ..scoring.config import ScoreConfig
+from ..results.figures import figure
 from .common import check_paths_exist, exits_on_input_error, workers_option
 from .leaderboard import MetricChoice
-
-_NAMES = {"capi_sdri": "CAPI-SDRi (dB)", "ca_sdri_2025": "CA-SDRi 2025 (dB)", "casa_sdr_sb": "CASA-SDR (dB)",
-          "accuracy_mix": "mixture acc. (%)", "accuracy_src": "source acc. (%)"}
-
 
 def _num(value, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
@@ -61,11 +58,12 @@ def compare_command(a, b, reference, metric, selection, subsets, workers, n_resa
     for name in ("subset", "figure", "mixtures", "A", "B", "A − B", "95 % CI", "p"):
         table.add_column(name, justify="left" if name in ("subset", "figure") else "right")
     for row in rows:
-        digits = 2 if row["metric"].startswith("accuracy") else 3
+        shown = figure(row["metric"])
+        digits = shown.decimals
         ci = "—" if row["ci_low"] is None else f"[{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}]"
         p = row["p_value"]
         p_text = "—" if p is None else (f"[bold]{p:.4f}[/]" if p < 0.05 else f"{p:.4f}")
-        table.add_row(escape(row["subset"]), _NAMES[row["metric"]], str(row["n_mixtures"]), _num(row["a"], digits),
+        table.add_row(escape(row["subset"]), shown.label, str(row["n_mixtures"]), _num(row["a"], digits),
                       _num(row["b"], digits), _num(row["diff"], digits), ci, p_text)
     if any(row["p_value"] is None for row in rows):
         table.caption = ("— undefined: the figure has no value on that subset for A or B (e.g. CAPI-SDRi when "

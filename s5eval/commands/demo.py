@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..findings import EXIT_USAGE, S5InputError, error
-from ..report import stderr, stdout
+from ..render.terminal import stderr, stdout
 from .common import exits_on_input_error
 
 DEMO_SUBMISSIONS: tuple[tuple[str, dict], ...] = (
@@ -45,8 +45,9 @@ def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
     """Synthesize a small set, write reference submissions, validate, score and rank them."""
     from ..calibration import package_label, write_reference_submission
     from ..io.buffers import default_workers
-    from ..outputs import write_outputs
-    from ..score import ScoreConfig, run_score
+    from ..results.files import write_outputs
+    from ..scoring.config import ScoreConfig
+    from ..scoring.run import run_score
     from ..synth.api import SynthConfig
     from ..synth.rooms import MissingSynthDependency
     from ..synth.writer import write_reference_set

@@ -8,10 +8,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..explain import explain_mixture
-from ..report import print_findings, stdout
+from ..scoring.explain import explain_mixture
+from ..render.terminal import print_findings, stderr, stdout
 from ..findings import Finding
-from ..score import ScoreConfig
+from ..scoring.config import ScoreConfig
 from .common import check_paths_exist, exits_on_input_error
 
 
@@ -79,8 +79,12 @@ def _print(data: dict) -> None:
               show_default=True, help="Explain CAPI-SDRi, or the same pairing with SI-SDR in place of SDR "
                                       "(capi-si-sdri; ca-si-sdri shows the same SI-SDR matrices).")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.option("--html", "html_dir", type=click.Path(path_type=str), default=None,
+              help="Also write a report folder DIR (index.html): audio players, spectrograms and the pairing "
+                   "(needs the extra s5eval[report]).")
 @exits_on_input_error
-def explain_command(submission, mixture, reference, selection, penalty_fn, penalty_fp, label_set, metric, as_json):
+def explain_command(submission, mixture, reference, selection, penalty_fn, penalty_fp, label_set, metric, as_json,
+                    html_dir):
     """Explain the score of soundscape MIXTURE: labels, pairing, per-pair SDR/SDRi, penalties, both selections.
 
     SUBMISSION is a package folder, a folder of estimate WAVs or a .zip of either.
@@ -91,8 +95,19 @@ def explain_command(submission, mixture, reference, selection, penalty_fn, penal
     config = ScoreConfig(metric=metric, selection=selection, penalty_fn=penalty_fn, penalty_fp=penalty_fp,
                          label_set=label_set)
     from pathlib import Path
+    if html_dir:  # before any work: the extra, an output outside the inputs, never over other files
+        from ..mixture_report import check_report_dir, require_report_dependencies
+        from ..results.files import check_out_dir
+        require_report_dependencies()
+        check_out_dir(html_dir, [(reference, "the reference set"), (submission, "the submission")], option="--html")
+        check_report_dir(html_dir)
     with submission_folder(Path(submission)) as root:
-        data = explain_mixture(root, reference, mixture, config)
+        if html_dir:
+            from ..mixture_report import write_explain_report
+            written, data = write_explain_report(html_dir, root, reference, mixture, config, source=submission)
+            stderr.print(escape(f"report written to {written.index} ({written.n_bytes / 1e6:.1f} MB)"))
+        else:
+            data = explain_mixture(root, reference, mixture, config)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return

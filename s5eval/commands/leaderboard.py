@@ -9,10 +9,10 @@ from rich.markup import escape
 from ..atomic import atomic_batch, writing_outputs
 from ..findings import S5InputError, error
 from ..leaderboard import build_leaderboard, load_inputs, write_leaderboard
-from ..outputs import check_out_dir
+from ..results.files import check_out_dir
 from ..leaderboard.render_terminal import terminal_table
 from ..leaderboard.table import METRIC_ALIASES, METRIC_NAMES, metric_key, metric_name
-from ..report import stderr, stdout
+from ..render.terminal import stderr, stdout
 from .common import exits_on_input_error
 
 EXPECTED_INPUTS = ("expected results.json files, `s5eval score --out` folders (results.json + scores.json) "

@@ -6,7 +6,7 @@ import click
 from ..calibration import KINDS, write_reference_submission
 from ..findings import EXIT_USAGE, S5InputError, error
 from ..labels import UnknownLabelSet
-from ..report import stdout
+from ..render.terminal import stdout
 from .common import exits_on_input_error
 
 
@@ -23,7 +23,7 @@ from .common import exits_on_input_error
 @exits_on_input_error
 def reference_command(kind, reference, out_dir, snr_db, seed, label_set, quiet):
     """Write the calibration submission KIND (oracle, mixture, silence, oracle-labels-noisy, random-labels)."""
-    from ..outputs import check_out_dir
+    from ..results.files import check_out_dir
     check_out_dir(out_dir, [(reference, "the reference set")])
     try:
         info = write_reference_submission(kind, reference, out_dir, snr_db=snr_db, seed=seed, label_set=label_set)

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
+from rich.markup import escape
 
 from ..atomic import write_error, writing_outputs
 from ..findings import S5InputError
 from ..io.archive import is_zip_path
-from ..outputs import check_out_dir, remove_stale_outputs, write_outputs
-from ..report import print_findings, print_package_findings, results_table, stderr, stdout
-from ..score import ScoreConfig, run_score
+from ..results.files import check_out_dir, remove_stale_outputs, write_outputs
+from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout
+from ..scoring.config import ScoreConfig
+from ..scoring.run import run_score
 from .common import check_paths_exist, exits_on_input_error, scoring_options
 
 
@@ -25,9 +28,15 @@ from .common import check_paths_exist, exits_on_input_error, scoring_options
 @click.option("--force", is_flag=True, help="Score what is valid even when some files have errors; report what was skipped.")
 @click.option("--quiet", is_flag=True, help="No table and no progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
+@click.option("--report", "report", type=int, default=None, metavar="N",
+              help="Also write a report of the N worst and N best mixtures (1-100): audio, spectrograms, pairing; "
+                   "needs the extra s5eval[report].")
+@click.option("--report-dir", type=click.Path(path_type=str), default=None,
+              help="Folder of the --report (default: OUT/report with --out, else s5eval_report).")
+@click.option("--report-worst-only", is_flag=True, help="--report: the N worst mixtures only.")
 @exits_on_input_error
 def score_command(submission, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
-                  workers, n_resamples, seed, force, quiet, as_json):
+                  workers, n_resamples, seed, force, quiet, as_json, report, report_dir, report_worst_only):
     """Score a submission SUBMISSION against a reference set.
 
     SUBMISSION is a submission package folder, a folder of estimate WAVs, or a .zip of either (read
@@ -41,6 +50,17 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     if out_dir:  # before any work: never into the inputs, never onto a file
         check_out_dir(out_dir, [(reference, "the reference set"),
                                 (None if is_zip_path(submission) else submission, "the submission")])
+    scored_path = submission
+    if report is not None:  # checked before any work; a .zip stays extracted until the report is written
+        from ..io.archive import submission_folder
+        from ..mixture_report import check_report_count, check_report_dir, require_report_dependencies
+        check_report_count(report)
+        require_report_dependencies()
+        report_dir = report_dir or (os.path.join(out_dir, "report") if out_dir else "s5eval_report")
+        check_out_dir(report_dir, [(reference, "the reference set"), (submission, "the submission")],
+                      option="--report-dir")
+        check_report_dir(report_dir)
+        scored_path = click.get_current_context().with_resource(submission_folder(submission, config.archive_limits))
     try:
         if show_progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -48,10 +68,10 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
             with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=stderr, transient=True) as bar:
                 task = bar.add_task("score", total=None)
-                run = run_score(submission, reference, config,
+                run = run_score(scored_path, reference, config, source=submission,
                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
-            run = run_score(submission, reference, config)
+            run = run_score(scored_path, reference, config, source=submission)
     except S5InputError as exc:
         if out_dir:
             try:
@@ -77,3 +97,9 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
         stdout.print(results_table(run.results, run.headline_key))
         if out_dir:
             stdout.print(f"results written to {out_dir}/")
+    if report is not None:
+        from ..mixture_report import write_score_report
+        written = write_score_report(report_dir, run, report, best=not report_worst_only)
+        if not quiet:
+            stderr.print(escape(f"report of {written.n_mixtures} mixtures written to {written.index} "
+                                f"({written.n_bytes / 1e6:.1f} MB, {written.seconds:.1f} s)"))

@@ -8,16 +8,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..report import print_findings, stderr, stdout
-from ..score import ScoreConfig
+from ..render.terminal import print_findings, stderr, stdout
+from ..scoring.config import ScoreConfig
 from ..io.package import package_label
-from ..score_all import SubmissionOutcome, score_all
+from ..scoring.batch import SubmissionOutcome, score_all
 from .common import check_paths_exist, exits_on_input_error, scoring_options
 
 
 def _load_meta(path: str) -> dict:
     """The meta YAMLs of the submission packages at ``path`` by label; one warning line per problem."""
-    from ..io.submission_package import load_meta_by_label
+    from ..validate.submission_package import load_meta_by_label
 
     problems: list = []
     found = load_meta_by_label(path, problems)
@@ -110,7 +110,7 @@ def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_f
             stderr.print(f"[yellow]warning[/] --meta: meta YAMLs without a scored submission: "
                          f"{escape(', '.join(unmatched))}", soft_wrap=True)
     if show:
-        from ..score import METRIC_KEYS
+        from ..results.figures import METRIC_KEYS
         headline = METRIC_KEYS[metric]
         stdout.print(_outcome_table(outcomes, headline))
         stdout.print(f"results written to {out_dir}/ ({sum(o.status == 'ok' for o in outcomes)} ok, "

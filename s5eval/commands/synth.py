@@ -7,7 +7,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..findings import EXIT_USAGE, S5InputError, error
-from ..report import stderr, stdout
+from ..render.terminal import stderr, stdout
 from .common import exits_on_input_error
 
 

@@ -57,7 +57,7 @@ def validate_command(submission, reference, dev_reference, label_set, json_file,
                               rate=rate, workers=workers,
                               limits=ArchiveLimits(max_unzipped_bytes, max_members, max_ratio))
     if json_file:  # never write into what is being checked
-        from ..outputs import check_out_dir
+        from ..results.files import check_out_dir
         check_out_dir(Path(json_file).parent, [(submission, "the submission"), (reference, "the reference set"),
                                                (dev_reference, "the development test set")], option="--json")
     report = validate_submission(submission, reference, options, dev_ref_path=dev_reference)

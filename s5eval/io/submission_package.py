@@ -9,9 +9,9 @@ Besides the audio zips a team uploads one submission package::
       ...                                         (1 to 4 systems)
 
 :func:`find_submission_package` tells such a folder from an audio package and
-lists what it holds; :func:`load_meta_by_label` reads the meta YAMLs of one
-package or of a folder of them (folders and ``.zip`` files), for ``score-all
---meta``. The checks are in :mod:`s5eval.validate.submission_package`.
+lists what it holds. The checks, and ``load_meta_by_label`` (the meta YAMLs of
+one package or of a folder of them, for ``score-all --meta``), are in
+:mod:`s5eval.validate.submission_package`.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ..findings import Finding, S5InputError, error, shown_path, warning
 from .package import ESTIMATE_DIR, META_SUFFIX, PACKAGE_NAME, find_meta, is_os_leftover
 
 REPORT_SUFFIX = ".technical_report.pdf"
@@ -95,7 +94,8 @@ class SubmissionPackage:
         return [s.label for s in self.systems]
 
 
-def _entries(folder: Path) -> list[Path]:
+def entries_of(folder: Path) -> list[Path]:
+    """The entries of ``folder`` sorted by name; none when it cannot be listed."""
     try:
         return sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError:
@@ -103,13 +103,13 @@ def _entries(folder: Path) -> list[Path]:
 
 
 def _has_meta(folder: Path) -> bool:
-    return any(p.is_file() and p.name.endswith(META_SUFFIX) for p in _entries(folder))
+    return any(p.is_file() and p.name.endswith(META_SUFFIX) for p in entries_of(folder))
 
 
 def _looks_like_package(folder: Path) -> bool:
     if (folder / ESTIMATE_DIR).is_dir():
         return False
-    for entry in _entries(folder):
+    for entry in entries_of(folder):
         if entry.is_file() and entry.name.endswith((REPORT_SUFFIX, AUDIO_URL_SUFFIX)):
             return True
         if entry.is_dir() and not is_junk_name(entry.name) and _has_meta(entry) \
@@ -140,13 +140,13 @@ def _find_package(base: Path) -> SubmissionPackage | None:
         return None
     root = base
     if not _looks_like_package(base):
-        inner = [p for p in _entries(base) if not is_junk_name(p.name)]
+        inner = [p for p in entries_of(base) if not is_junk_name(p.name)]
         if len(inner) != 1 or inner[0].is_symlink() or not inner[0].is_dir() or _is_system_folder(inner[0]) \
                 or not _looks_like_package(inner[0]):
             return None
         root = inner[0]
     package = SubmissionPackage(root=root, base=base, team=None)
-    for entry in _entries(root):
+    for entry in entries_of(root):
         if is_junk_name(entry.name):
             package.junk.append(entry)
         elif entry.is_file() and entry.name.endswith(REPORT_SUFFIX):
@@ -174,86 +174,3 @@ class MetaEntry(NamedTuple):
     report: str | None = None
 
 
-def _read_package(package: SubmissionPackage, shown_root: str, found: dict[str, MetaEntry],
-                  problems: list[Finding]) -> None:
-    from ..validate.submission_package import check_submission_package  # jsonschema only when needed
-    from .package import read_meta
-
-    problems.extend(check_submission_package(package, shown_root))
-    report = package.report.name if package.report is not None else None
-    for system in package.systems:
-        if system.meta is None or not is_system_label(system.label):
-            continue  # reported by the check above
-        where = shown_path(system.meta, package.base, shown_root)
-        data, _ = read_meta(system.meta, where)
-        if not isinstance(data, dict):
-            continue  # unreadable: reported by the check above
-        if system.label in found:
-            problems.append(warning("W_SUBPKG_DUPLICATE_LABEL", where,
-                                    f"'{system.label}' is also in {found[system.label].source}; that one is kept"))
-            continue
-        found[system.label] = MetaEntry(data, where, report)
-
-
-def _is_audio_zip(path: Path) -> bool:
-    """A zip that holds ``eval_out/`` or WAVs: an audio package, not worth extracting here."""
-    import zipfile
-
-    if not (path.is_file() and path.suffix.lower() == ".zip"):
-        return False
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False  # the safe extraction reports it
-    return any(name.lower().endswith(".wav") or f"/{ESTIMATE_DIR}/" in f"/{name}" for name in names)
-
-
-def _read_one(path: Path, found: dict[str, MetaEntry], problems: list[Finding]) -> bool:
-    """Read the submission package at ``path`` (folder or zip) into ``found``; False when it is none."""
-    from .archive import submission_folder
-
-    if _is_audio_zip(path):
-        return False
-    try:
-        with submission_folder(path) as folder:
-            package = find_submission_package(folder)
-            if package is None:
-                return False
-            _read_package(package, str(path), found, problems)
-    except S5InputError as exc:  # a zip refused by the safe extraction
-        problems.extend(exc.findings)
-    return True
-
-
-def load_meta_by_label(path: str | Path, problems: list[Finding] | None = None) -> dict[str, MetaEntry]:
-    """The meta YAMLs of one submission package, or of a folder of them, by system label.
-
-    ``path``: a submission package (folder or ``.zip``) or a folder holding
-    several (folders and/or ``.zip`` files, e.g. every team's). Values are
-    :class:`MetaEntry` ``(meta, source, report)``: the parsed YAML, how the file
-    is named (``<path>/<label>/<label>.meta.yaml``, a zip's name included) and
-    the package's technical report filename (None when it has none). Every
-    problem (those ``s5eval validate`` reports for the package, entries that are
-    no submission package, labels found twice) is appended to ``problems``;
-    nothing raises for bad input.
-    """
-    problems = problems if problems is not None else []
-    found: dict[str, MetaEntry] = {}
-    root = Path(path)
-    if not root.exists():
-        problems.append(error("E_SUB_MISSING", str(root), "the submission package does not exist"))
-        return found
-    if _read_one(root, found, problems):
-        return found
-    if not root.is_dir():
-        problems.append(warning("W_SUBPKG_NOT_A_PACKAGE", str(root), "is not a submission package; it is skipped"))
-        return found
-    for entry in _entries(root):
-        if is_junk_name(entry.name) or not (entry.is_dir() or entry.suffix.lower() == ".zip"):
-            continue
-        if not _read_one(entry, found, problems):
-            problems.append(warning("W_SUBPKG_NOT_A_PACKAGE", str(entry),
-                                    "is not a submission package (no technical report, audio URL file or system "
-                                    "folder with a meta YAML); it is skipped"))
-    return found

@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 
 from ..findings import S5InputError, error
-from ..outputs import mixture_rows
+from ..results.files import mixture_rows
 from ..io.loaders import load_json_file
-from ..score import ScoreConfig, run_score
+from ..scoring.config import ScoreConfig
+from ..scoring.run import run_score
 from .inputs import read_per_mixture
 from .paired import bootstrap_figures, paired_differences
-from .table import TITLES, metric_key, metric_name, ratio_data, subset_mixtures
+from ..results import figures as catalogue
+from .table import metric_key, metric_name, ratio_data, subset_mixtures
 
 COMPARED = ("capi_sdri", "accuracy_mix", "accuracy_src")
 COMPARABLE = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")  # the dB figure compared besides the accuracies
@@ -95,7 +97,7 @@ def compare_sides(a: Side, b: Side, n_resamples: int = 10_000, seed: int = 0,
     for side in (a, b):
         if metric not in side.mixtures.columns:
             how = " (score it with --metric casa-sdr)" if metric == "casa_sdr_sb" else ""
-            raise S5InputError([error("E_USAGE", side.label, f"holds no per-mixture {TITLES[metric]} "
+            raise S5InputError([error("E_USAGE", side.label, f"holds no per-mixture {catalogue.title(metric)} "
                                       f"({metric}){how}")], exit_code=2)
     common = a.mixtures.index.intersection(b.mixtures.index)
     if len(common) == 0:

@@ -20,7 +20,7 @@ import pandas as pd
 from ..findings import S5InputError, error
 from ..io.loaders import load_json_file
 from ..io.package import DEV_METRIC, LABEL_METRIC, dev_summary, finite_number, nested, parameter_count, team_of
-from ..score_all import COMPLETE, FAILED, INDEX, PACKAGE_INFO, CACHE_DIR, package_info, read_complete
+from ..results.store import COMPLETE, FAILED, INDEX, PACKAGE_INFO, CACHE_DIR, package_info, read_complete
 
 
 _MAX_TEXT = 300  # characters kept of a name, label or report taken from an input file

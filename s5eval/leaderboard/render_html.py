@@ -26,7 +26,8 @@ from typing import Callable, Sequence
 
 from .render_csv import format_cell
 from .render_md import headline_keys
-from .table import TITLES, UNITS, Leaderboard, slug
+from ..results import figures as catalogue
+from .table import Leaderboard, slug
 
 
 def Figure(**kwargs):
@@ -163,8 +164,8 @@ def scatter_figure(leaderboard: Leaderboard):
                 color=BLUE, ecolor=LIGHT_BLUE)
     ax.margins(x=0.12, y=0.12)  # room for the labels of the outermost points
     ax.set_xlabel("Mixture accuracy (%)")
-    ax.set_ylabel(f"{TITLES[metric]} ({UNITS[metric]})")
-    ax.set_title(f"{TITLES[metric]} vs mixture accuracy on '{leaderboard.subset}' (95 % CI)")
+    ax.set_ylabel(catalogue.label(metric))
+    ax.set_title(f"{catalogue.title(metric)} vs mixture accuracy on '{leaderboard.subset}' (95 % CI)")
     ax.grid(alpha=0.3)
     place_labels(ax, xs, ys, [str(r["code"]) for r in rows])
     return fig
@@ -215,7 +216,7 @@ def subset_figure(leaderboard: Leaderboard):
             ax.set_yticks(positions)
             ax.set_yticklabels([str(r["code"]) for r in rows], fontsize=8)
     axes[0][0].invert_yaxis()
-    fig.suptitle(f"{TITLES[metric]} ({UNITS[metric]}) per subset", fontsize=11)
+    fig.suptitle(f"{catalogue.label(metric)} per subset", fontsize=11)
     return fig
 
 
@@ -301,12 +302,12 @@ def system_columns(leaderboard: Leaderboard) -> list[Column]:
     cols = [Column("Rank", "core", _LOWER, lambda r: (r["rank"], str(r["rank"])),
                    "Competition rank (ties share a rank; failed submissions last)", sticky=1),
             Column("Code", "core", _TEXT, lambda r: (r["code"], str(r["code"])), "System abbreviation", sticky=2),
-            Column(f"{TITLES[metric]} ({UNITS[metric]})", "core", _HIGHER, _value(metric),
+            Column(catalogue.label(metric), "core", _HIGHER, _value(metric),
                    f"The ranking figure on '{leaderboard.subset}'; {higher}"),
             Column("95 % CI", "ci", _HIGHER, _interval(metric), "Bootstrap 95 % interval (sorts by its low end)")]
     for key in keys[1:]:
-        cols += [Column(f"{TITLES[key]} ({UNITS[key]})", "figures", _HIGHER, _value(key), higher),
-                 Column("95 % CI", "ci", _HIGHER, _interval(key), f"Bootstrap 95 % interval of {TITLES[key]}")]
+        cols += [Column(catalogue.label(key), "figures", _HIGHER, _value(key), higher),
+                 Column("95 % CI", "ci", _HIGHER, _interval(key), f"Bootstrap 95 % interval of {catalogue.title(key)}")]
     cols += [Column("Submission", "system", _TEXT, _submission, "Submission label"),
              Column("Team rank", "system", _LOWER, _value("team_rank"), "Rank of the team's best system")]
     dev = [("dev_capi_sdri", "Dev CAPI-SDRi (dB)"), ("dev_accuracy_mix", "Dev mixture acc. (%)"),
@@ -324,8 +325,8 @@ def system_columns(leaderboard: Leaderboard) -> list[Column]:
                     "Technical report")]
     for name in leaderboard.subsets:
         if name != leaderboard.subset:
-            cols.append(Column(f"{TITLES[metric]} {name}", "subsets", _HIGHER,
-                               _value(metric, f"{metric}_{slug(name)}"), f"{TITLES[metric]} on '{name}'; {higher}"))
+            cols.append(Column(f"{catalogue.title(metric)} {name}", "subsets", _HIGHER,
+                               _value(metric, f"{metric}_{slug(name)}"), f"{catalogue.title(metric)} on '{name}'; {higher}"))
     return cols
 
 
@@ -386,7 +387,7 @@ def _team_table(leaderboard: Leaderboard) -> str:
     columns = [Column("Rank", "core", _LOWER, lambda t: (t["rank"], str(t["rank"])), "Team rank", sticky=1),
                Column("Team", "core", _TEXT, lambda t: (t["team"], t["team"]), "Author_Affiliation"),
                Column("Best system", "core", _TEXT, lambda t: (t["best_system"], t["best_system"] or "—")),
-               Column(f"{TITLES[metric]} ({UNITS[metric]})", "core", _HIGHER, _value(metric),
+               Column(catalogue.label(metric), "core", _HIGHER, _value(metric),
                       "The team's best system; higher is better"),
                Column("Systems", "core", _HIGHER, lambda t: (len(t["systems"]), str(len(t["systems"]))),
                       "Systems submitted")]
@@ -527,7 +528,7 @@ def render_html(leaderboard: Leaderboard, title: str = "S5 leaderboard") -> str:
     legend = ("Click a column header to sort (best first; click again to reverse). The table scrolls sideways; "
               "Rank and Code stay in view. “—”: undefined (e.g. every mixture of a subset is excluded from "
               "CAPI-SDRi) or not given.")
-    heading = f"{title} — {TITLES[leaderboard.metric]} on '{leaderboard.subset}'"
+    heading = f"{title} — {catalogue.title(leaderboard.metric)} on '{leaderboard.subset}'"
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head><body>"

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .render_csv import format_cell
-from .table import TITLES, UNITS, Leaderboard
+from ..results import figures as catalogue
+from .table import Leaderboard
 
 
 def _cell(text: str) -> str:
@@ -31,14 +32,14 @@ def render_markdown(leaderboard: Leaderboard) -> str:
     """The whole Markdown document."""
     keys = headline_keys(leaderboard)
     has_dev = any(row.get("dev_capi_sdri") is not None for row in leaderboard.rows)
-    title = TITLES.get(leaderboard.metric, leaderboard.metric)
+    title = catalogue.title(leaderboard.metric)
     lines = [f"# Leaderboard — {title} on subset `{leaderboard.subset}`", ""]
     stats = leaderboard.statistics
     if stats.get("n_mixtures"):
         lines += [f"95 % intervals: paired bootstrap, {stats['resamples']} resamples over "
                   f"{stats['n_mixtures']} mixtures (seed {stats['seed']}). Group: systems not significantly "
                   f"different from their neighbours (Holm-corrected adjacent tests, α = {stats['alpha']}).", ""]
-    header = ["Rank", "Code", "Submission", "Team rank"] + [f"{TITLES[k]} ({UNITS[k]})" for k in keys]
+    header = ["Rank", "Code", "Submission", "Team rank"] + [catalogue.label(k) for k in keys]
     if has_dev:
         header += ["Dev CAPI-SDRi (dB)", "Dev mixture acc. (%)"]
     header += ["Rank 95 % interval", "Group", "p vs next (Holm)", "Params", "Report"]
@@ -55,7 +56,7 @@ def render_markdown(leaderboard: Leaderboard) -> str:
                   row.get("report") or ""]
         body.append(cells)
     lines += ["## Systems", ""] + _table(header, body) + [""]
-    team_header = ["Rank", "Team", "Best system", f"{title} ({UNITS[leaderboard.metric]})", "Systems"]
+    team_header = ["Rank", "Team", "Best system", catalogue.label(leaderboard.metric), "Systems"]
     team_body = [[str(t["rank"]), t["team"], t["best_system"] or "—",
                   format_cell(leaderboard.metric, t.get(leaderboard.metric)) or "—", str(len(t["systems"]))]
                  for t in leaderboard.teams]
@@ -64,7 +65,7 @@ def render_markdown(leaderboard: Leaderboard) -> str:
         sub_header = ["Submission"] + [f"`{name}`" for name in leaderboard.subsets]
         sub_body = [[row["label"]] + [format_cell(leaderboard.metric, row.get(f"{leaderboard.metric}_{_slug(n)}")) or "—"
                                       for n in leaderboard.subsets] for row in leaderboard.rows]
-        lines += [f"## {title} ({UNITS[leaderboard.metric]}) per subset", ""] + _table(sub_header, sub_body) + [""]
+        lines += [f"## {catalogue.label(leaderboard.metric)} per subset", ""] + _table(sub_header, sub_body) + [""]
     if leaderboard.skipped:
         lines += ["## Skipped inputs", ""] + [f"- `{p}`: {why}" for p, why in leaderboard.skipped] + [""]
     return "\n".join(lines)

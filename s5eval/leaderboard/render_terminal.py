@@ -6,18 +6,19 @@ from rich.table import Table
 
 from .render_csv import format_cell
 from .render_md import headline_keys
-from .table import TITLES, UNITS, Leaderboard
+from ..results import figures as catalogue
+from .table import Leaderboard
 
 
 def terminal_table(leaderboard: Leaderboard) -> Table:
     """Rank, code, submission, the headline figures with 95 % intervals, rank interval, group."""
     keys = headline_keys(leaderboard)
-    table = Table(title=f"Leaderboard: {TITLES[leaderboard.metric]} on '{leaderboard.subset}'", title_justify="left")
+    table = Table(title=f"Leaderboard: {catalogue.title(leaderboard.metric)} on '{leaderboard.subset}'", title_justify="left")
     table.add_column("rank", justify="right")
     table.add_column("code")
     table.add_column("submission")
     for k in keys:
-        table.add_column(f"{TITLES[k]} ({UNITS[k]})", justify="right")
+        table.add_column(catalogue.label(k), justify="right")
     table.add_column("rank CI", justify="right")
     table.add_column("group", justify="right")
     table.add_column("p next (Holm)", justify="right")

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..findings import S5InputError, error
 from ..io.package import nested
+from ..results.figures import DB_KEYS, figure, title
 from .inputs import SystemResult, dev_figures
 from .paired import (DEFAULT_ALPHA, DEFAULT_RESAMPLES, DEFAULT_SEED, RatioData, bootstrap_figures,
                      percentile_interval, ranking_statistics)
@@ -21,13 +22,8 @@ from .ranking import competition_ranks, ranking_order, team_ranking
 
 RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb", "capi_si_sdri",
             "ca_si_sdri_2025")
-UNITS = {"capi_sdri": "dB", "ca_sdri_2025": "dB", "casa_sdr_sb": "dB", "capi_si_sdri": "dB", "ca_si_sdri_2025": "dB",
-         "accuracy_mix": "%", "accuracy_src": "%"}
-TITLES = {"capi_sdri": "CAPI-SDRi", "ca_sdri_2025": "CA-SDRi 2025", "casa_sdr_sb": "CASA-SDR",
-          "capi_si_sdri": "CAPI-SI-SDRi", "ca_si_sdri_2025": "CA-SI-SDRi 2025",
-          "accuracy_mix": "Mixture acc.", "accuracy_src": "Source acc."}
 # The figures computed only when scoring was asked for them: results key -> the `score --metric` that gives it.
-NEEDS_METRIC = {"casa_sdr_sb": "casa-sdr", "capi_si_sdri": "capi-si-sdri", "ca_si_sdri_2025": "ca-si-sdri"}
+NEEDS_METRIC = {key: figure(key).needs_metric for key in RANKABLE if figure(key).needs_metric}
 # The --metric spelling of every rankable figure (``score``'s spellings for the dB figures) -> results key.
 METRIC_NAMES = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
                 "capi-si-sdri": "capi_si_sdri", "ca-si-sdri": "ca_si_sdri_2025",
@@ -35,7 +31,6 @@ METRIC_NAMES = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr":
 # Older spellings, still accepted (not shown in --help): the results keys themselves and a few variants.
 METRIC_ALIASES = {**{key: key for key in RANKABLE}, "ca_sdri": "ca_sdri_2025", "casa_sdr": "casa_sdr_sb",
                   "casa-sdr-sb": "casa_sdr_sb", "ca-sdri-2025": "ca_sdri_2025", "ca_si_sdri": "ca_si_sdri_2025"}
-_DB_FIGURES = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb", "capi_si_sdri", "ca_si_sdri_2025")
 
 
 def metric_key(name: str) -> str:
@@ -75,7 +70,7 @@ def slug(name: str) -> str:
 def ratio_data(systems: Sequence[SystemResult], key: str, mixtures: Sequence[str]) -> RatioData:
     """Per-mixture numerators/denominators of ``key`` for each system, on the given mixtures."""
     frames = [s.mixtures.loc[list(mixtures)] for s in systems]
-    if key in _DB_FIGURES:
+    if key in DB_KEYS:
         values = np.array([f[key].to_numpy(dtype=np.float64) for f in frames]).reshape(len(frames), len(mixtures))
         return RatioData.mean_of(values)
     if key == "accuracy_mix":
@@ -141,7 +136,7 @@ def build_leaderboard(systems: Sequence[SystemResult], metric: str = "capi_sdri"
         raise S5InputError([error("E_USAGE", "", f"no system has the subset {subset!r}")], exit_code=2)
     if ok and not any(metric in _subset_entry(s, subset) for s in ok):
         hint = f" (score with --metric {NEEDS_METRIC[metric]} to compute it)" if metric in NEEDS_METRIC else ""
-        raise S5InputError([error("E_USAGE", "", f"no system has a {TITLES[metric]} figure ({metric_name(metric)}) "
+        raise S5InputError([error("E_USAGE", "", f"no system has a {title(metric)} figure ({metric_name(metric)}) "
                                   f"on the subset {subset!r}{hint}")], exit_code=2)
     labels = [s.label for s in systems]
     values = [s.figure(metric, subset) if s.status == "ok" else None for s in systems]

@@ -325,6 +325,14 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "Score both on the same reference set."),
     ("E_UNKNOWN_MIXTURE", _E, "runs", "`explain`: no soundscape of that name in the reference set (exit 2); "
      "close names are suggested.", "Use a soundscape name of `soundscape/`, e.g. `eval_0007`."),
+    ("E_REPORT_LIMIT", _E, "runs", "`score --report N`: N is not between 1 and 100 (the report holds the N worst and "
+     "the N best mixtures, about 0.2–0.6 MB each). Usage error (exit 2); nothing is scored.",
+     "Give N from 1 to 100; `s5eval explain SUB --ref REF MIX --html DIR` reports any single mixture."),
+    ("E_REPORT_DEPENDENCY", _E, "runs", "`score --report`/`explain --html`: matplotlib (with Pillow), which draws the "
+     "spectrograms, is not installed (exit 2).", "`pip install \"s5eval[report]\"`."),
+    ("E_REPORT_DIR", _E, "runs", "`score --report`/`explain --html`: the report folder is an existing file, or a "
+     "folder that holds files and is not an earlier report; it would be replaced (exit 2).",
+     "Choose a new or empty folder (an earlier report's folder is replaced as a whole)."),
     # family: synthesizer, demo and calibration submissions
     ("E_SYNTH_OPTIONS", _E, "tools", "`synth`: the mixing options contradict each other (e.g. rates above 1 "
      "together). Usage error (exit 2).", "Follow the message; see `s5eval synth --help`."),

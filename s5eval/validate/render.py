@@ -5,7 +5,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..report import print_findings, stdout
+from ..render.terminal import print_findings, stdout
 from .codes import CATALOGUE, FAMILY_TITLES, family_of
 from .runner import ValidationReport
 

@@ -1,13 +1,18 @@
-"""The DCASE submission package: its layout, technical report, audio URL file and every system's meta YAML."""
+"""The DCASE submission package: its layout, technical report, audio URL file and every system's meta YAML.
+
+:func:`load_meta_by_label` checks one package, or a folder of them, and reads the meta YAMLs by system label
+(``score-all --meta``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..findings import Finding, error, shown_path, warning
-from ..io.package import META_SUFFIX, team_of
-from ..io.submission_package import (AUDIO_URL_SUFFIX, MAX_SYSTEMS, REPORT_SUFFIX, SubmissionPackage, SystemFolder,
-                                     is_junk_name, is_system_label, team_prefix)
+from ..findings import Finding, S5InputError, error, shown_path, warning
+from ..io.package import ESTIMATE_DIR, META_SUFFIX, team_of
+from ..io.submission_package import (AUDIO_URL_SUFFIX, MAX_SYSTEMS, REPORT_SUFFIX, MetaEntry, SubmissionPackage,
+                                     SystemFolder, entries_of, find_submission_package, is_junk_name,
+                                     is_system_label, team_prefix)
 from .context import ValidateOptions
 from .meta import check_meta_file
 
@@ -181,3 +186,90 @@ def _check_system(system: SystemFolder, shown) -> list[Finding]:
             findings.append(warning("W_SUBPKG_STRAY", shown(entry),
                                     f"a system folder holds only its meta YAML ({expected}); this is ignored"))
     return findings
+
+
+def _read_package(package: SubmissionPackage, shown_root: str, found: dict[str, MetaEntry],
+                  problems: list[Finding]) -> None:
+    from ..io.package import read_meta
+
+    problems.extend(check_submission_package(package, shown_root))
+    report = package.report.name if package.report is not None else None
+    for system in package.systems:
+        if system.meta is None or not is_system_label(system.label):
+            continue  # reported by the check above
+        where = shown_path(system.meta, package.base, shown_root)
+        data, _ = read_meta(system.meta, where)
+        if not isinstance(data, dict):
+            continue  # unreadable: reported by the check above
+        if system.label in found:
+            problems.append(warning("W_SUBPKG_DUPLICATE_LABEL", where,
+                                    f"'{system.label}' is also in {found[system.label].source}; that one is kept"))
+            continue
+        found[system.label] = MetaEntry(data, where, report)
+
+
+
+def _is_audio_zip(path: Path) -> bool:
+    """A zip that holds ``eval_out/`` or WAVs: an audio package, not worth extracting here."""
+    import zipfile
+
+    if not (path.is_file() and path.suffix.lower() == ".zip"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False  # the safe extraction reports it
+    return any(name.lower().endswith(".wav") or f"/{ESTIMATE_DIR}/" in f"/{name}" for name in names)
+
+
+
+def _read_one(path: Path, found: dict[str, MetaEntry], problems: list[Finding]) -> bool:
+    """Read the submission package at ``path`` (folder or zip) into ``found``; False when it is none."""
+    from ..io.archive import submission_folder
+
+    if _is_audio_zip(path):
+        return False
+    try:
+        with submission_folder(path) as folder:
+            package = find_submission_package(folder)
+            if package is None:
+                return False
+            _read_package(package, str(path), found, problems)
+    except S5InputError as exc:  # a zip refused by the safe extraction
+        problems.extend(exc.findings)
+    return True
+
+
+
+def load_meta_by_label(path: str | Path, problems: list[Finding] | None = None) -> dict[str, MetaEntry]:
+    """The meta YAMLs of one submission package, or of a folder of them, by system label.
+
+    ``path``: a submission package (folder or ``.zip``) or a folder holding
+    several (folders and/or ``.zip`` files, e.g. every team's). Values are
+    :class:`MetaEntry` ``(meta, source, report)``: the parsed YAML, how the file
+    is named (``<path>/<label>/<label>.meta.yaml``, a zip's name included) and
+    the package's technical report filename (None when it has none). Every
+    problem (those ``s5eval validate`` reports for the package, entries that are
+    no submission package, labels found twice) is appended to ``problems``;
+    nothing raises for bad input.
+    """
+    problems = problems if problems is not None else []
+    found: dict[str, MetaEntry] = {}
+    root = Path(path)
+    if not root.exists():
+        problems.append(error("E_SUB_MISSING", str(root), "the submission package does not exist"))
+        return found
+    if _read_one(root, found, problems):
+        return found
+    if not root.is_dir():
+        problems.append(warning("W_SUBPKG_NOT_A_PACKAGE", str(root), "is not a submission package; it is skipped"))
+        return found
+    for entry in entries_of(root):
+        if is_junk_name(entry.name) or not (entry.is_dir() or entry.suffix.lower() == ".zip"):
+            continue
+        if not _read_one(entry, found, problems):
+            problems.append(warning("W_SUBPKG_NOT_A_PACKAGE", str(entry),
+                                    "is not a submission package (no technical report, audio URL file or system "
+                                    "folder with a meta YAML); it is skipped"))
+    return found

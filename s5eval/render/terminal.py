@@ -7,7 +7,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .findings import Finding
+from ..findings import Finding
+from ..results.figures import figure, label
+
 
 def _console(to_stderr: bool) -> Console:
     console = Console(stderr=to_stderr, highlight=False)
@@ -20,8 +22,8 @@ stdout = _console(False)
 stderr = _console(True)
 
 
-def _num(value, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+def _num(key: str, fig: dict) -> str:
+    return figure(key).format(fig.get(key))
 
 
 def _ci(fig: dict, key: str) -> str:
@@ -30,26 +32,22 @@ def _ci(fig: dict, key: str) -> str:
 
 
 def results_table(results: dict, headline: str = "capi_sdri", title: str | None = None) -> Table:
-    """One row per subset: headline metric with its CI, accuracies, counts."""
-    names = {"capi_sdri": "CAPI-SDRi (dB)", "ca_sdri_2025": "CA-SDRi 2025 (dB)", "casa_sdr_sb": "CASA-SDR SB (dB)"}
+    """One row per subset: the headline figure with its interval, CAPI-SDRi, the accuracies, TP-only SDRi, counts.
+
+    Titles, units and decimals come from the figure catalogue (:mod:`s5eval.results.figures`).
+    """
     table = Table(title=title or f"{results['provenance'].get('submission_label', '')}", title_justify="left")
+    keys = [headline] + [k for k in ("capi_sdri", "accuracy_mix", "accuracy_src", "tp_sdri") if k != headline]
+    with_interval = {headline, "accuracy_mix", "accuracy_src"}
     table.add_column("subset")
     table.add_column("mixtures", justify="right")
-    table.add_column(names.get(headline, headline), justify="right")
-    if headline != "capi_sdri":
-        table.add_column("CAPI-SDRi (dB)", justify="right")
-    table.add_column("acc. mixture (%)", justify="right")
-    table.add_column("acc. source (%)", justify="right")
-    table.add_column("TP-only SDRi (dB)", justify="right")
+    for key in keys:
+        table.add_column(label(key), justify="right")
     table.add_column("TP/FP/FN", justify="right")
     for subset, fig in results["subsets"].items():
-        row = [subset, f"{fig['n_scored']}/{fig['n_mixtures']}",
-               _num(fig.get(headline)) + (_ci(fig, headline) if headline == "capi_sdri" else "")]
-        if headline != "capi_sdri":
-            row.append(_num(fig.get("capi_sdri")))
-        row += [_num(fig.get("accuracy_mix"), 2) + _ci(fig, "accuracy_mix"),
-                _num(fig.get("accuracy_src"), 2) + _ci(fig, "accuracy_src"),
-                _num(fig.get("tp_sdri")), f"{fig['tp']}/{fig['fp']}/{fig['fn']}"]
+        row = [subset, f"{fig['n_scored']}/{fig['n_mixtures']}"]
+        row += [_num(key, fig) + (_ci(fig, key) if key in with_interval else "") for key in keys]
+        row.append(f"{fig['tp']}/{fig['fp']}/{fig['fn']}")
         table.add_row(*row)
     return table
 

@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from .atomic import atomic_batch, write_atomic, write_json_atomic
-from .engine import MixtureRecord
-from .findings import EXIT_USAGE, S5InputError, error
+from ..atomic import atomic_batch, write_atomic, write_json_atomic
+from .record import MixtureRecord
+from ..findings import EXIT_USAGE, S5InputError, error
+from .figures import SI_METRICS
 from .subsets import AUTOMATIC_ORDER, PRESETS, preset_subsets
 
 OUTPUT_FILES = ("results.json", "scores.json", "per_mixture.csv", "per_source.csv")
@@ -44,7 +45,6 @@ SCORES_SUBSETS = AUTOMATIC_ORDER  # all, zero_target, single, distinct, duplicat
 SCORES_FIGURES = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "n_mixtures", "n_scored")
 CASA_FIGURES = ("casa_sdr_sb", "casa_sdr_eb")
 SI_FIGURES = ("capi_si_sdri", "ca_si_sdri_2025")  # with --metric capi-si-sdri / ca-si-sdri (computed only then)
-SI_METRICS = ("capi-si-sdri", "ca-si-sdri")
 SCORES_HEADLINE_EXTRA = ("capi_sdri_ci_low", "capi_sdri_ci_high")
 COUNT_FIGURES = ("n_mixtures", "n_scored")  # always defined: 0 for an empty subset
 UNDEFINED_SCORE = -999.0
@@ -229,7 +229,7 @@ def _is_folder(path: str | Path) -> bool:
 
 def probe_writable(out_dir: str | Path) -> None:
     """Create the folder and a test file in it: a read-only or full disk is ``E_OUT_WRITE`` (exit 2) now."""
-    from .atomic import create_temporary, write_error
+    from ..atomic import create_temporary, write_error
 
     try:
         Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -6,29 +6,19 @@ so memory holds one mixture's audio per worker and never grows with the set.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .findings import Finding, error, warning
-from .io.audio import (AudioReadError, NotRegularAudioError, TruncatedAudioError, may_hold_nonfinite,
-                       read_audio)
-from .io.buffers import SampleBuffers, thread_buffers
-from .metrics.ca2025 import ca_sdri_2025_from_matrices
-from .metrics.capi import CAPIResult, capi_from_matrices, class_matrices, nonfinite_findings, selections_agree
-from .metrics.label_counts import label_counts
-from .metrics.sdr import energy, error_energy
-
-
-@dataclass(frozen=True)
-class ScoreOptions:
-    """What to compute: pairing selection and penalty values in dB."""
-
-    selection: str = "official"
-    penalty_fn: float = 0.0
-    penalty_fp: float = 0.0
-    casa: bool = False
-    si: bool = False  # also the scale-invariant variants (CAPI-SI-SDRi, CA-SI-SDRi)
+from ..findings import Finding, error, warning
+from ..io.audio import AudioReadError, NotRegularAudioError, TruncatedAudioError, may_hold_nonfinite, read_audio
+from ..io.buffers import SampleBuffers, thread_buffers
+from ..metrics.ca2025 import ca_sdri_2025_from_matrices
+from ..metrics.capi import CAPIResult, capi_from_matrices, class_matrices, nonfinite_findings, selections_agree
+from ..metrics.label_counts import label_counts
+from ..metrics.sdr import energy, error_energy
+from ..results.record import MixtureRecord, ReferenceFacts
+from .config import ScoreOptions
 
 
 @dataclass(frozen=True)
@@ -39,73 +29,12 @@ class SourceJob:
 
 
 @dataclass(frozen=True)
-class ReferenceFacts:
-    """What a mixture's scores need from its reference files besides the targets' samples.
-
-    The same for every submission, so ``score-all`` computes them once per
-    mixture and hands them to the jobs of the later submissions, which then
-    read neither the mixture nor the targets that no estimate shares a class with.
-    """
-
-    target_paths: tuple[str, ...]             # the targets these figures belong to, in job order
-    frames: int                               # samples per channel of the mixture
-    samplerate: int                           # Hz
-    target_energies: tuple[float, ...]        # Σ s_j²
-    mixture_error_energies: tuple[float, ...]  # Σ (s_j − y)², y = channel 0 of the mixture
-
-
-@dataclass(frozen=True)
 class MixtureJob:
     name: str
     mixture_path: str
     targets: tuple[SourceJob, ...]
     estimates: tuple[SourceJob, ...]
     reference: ReferenceFacts | None = None  # known reference figures: the mixture is not read again
-
-
-@dataclass
-class MixtureRecord:
-    """Every per-mixture figure (dB for SDR values) plus the per-source rows."""
-
-    soundscape: str
-    ref_labels: list[str]
-    est_labels: list[str]
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    capi_sdri: float | None = None
-    capi_sdri_official: float | None = None
-    capi_sdri_paper: float | None = None
-    n_entries: int = 0
-    n_pairs: int = 0
-    tp_sdri_sum: float = 0.0
-    penalty_mass: float = 0.0
-    ca_sdri_2025: float | None = None
-    label_set_correct_2025: bool | None = None
-    casa_sdr: dict | None = None
-    capi_si_sdri: float | None = None      # computed with ScoreOptions.si only
-    ca_si_sdri_2025: float | None = None   # computed with ScoreOptions.si only
-    pairing: str = ""
-    sources: list[dict] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    scored: bool = True
-    reference: ReferenceFacts | None = field(default=None, compare=False, repr=False)  # not stored in caches
-
-    @property
-    def n_ref(self) -> int:
-        return len(self.ref_labels)
-
-    @property
-    def n_est(self) -> int:
-        return len(self.est_labels)
-
-    @property
-    def mixture_correct(self) -> bool:
-        return self.fp == 0 and self.fn == 0
-
-    @property
-    def count_correct(self) -> bool:
-        return self.n_ref == self.n_est
 
 
 def read_problem(exc: AudioReadError, prefix: str, path: str) -> Finding:
@@ -237,10 +166,10 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     ca = ca_sdri_2025_from_matrices(record.est_labels, record.ref_labels, matrices)
     record.ca_sdri_2025, record.label_set_correct_2025 = ca.value, ca.label_set_correct
     if options.casa:
-        from .metrics.casa import casa_sdr
+        from ..metrics.casa import casa_sdr
         record.casa_sdr = casa_sdr(record.est_labels, ests, record.ref_labels, refs, mixture).to_dict()
     if options.si:
-        from .metrics.si_sdr import si_class_matrices
+        from ..metrics.si_sdr import si_class_matrices
         si_matrices = si_class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture)
         record.capi_si_sdri = capi_from_matrices(si_matrices, options.selection, options.penalty_fn,
                                                  options.penalty_fp).value

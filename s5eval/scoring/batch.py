@@ -26,34 +26,27 @@ workers must see the same files at the same paths.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-from contextlib import closing
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
-from .atomic import OutputWriteError, atomic_batch, write_json_atomic, writing_outputs
-from .cache import RecordCache, reference_key
-from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions, score_mixture
-from .findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
-from .io.refset import load_reference_set
-from .io.package import (dev_summary, meta_facts, nested, package_label, parameter_count, read_dev_results,
-                         read_eval_results, read_meta, team_of)
-from .io.submission import Submission
-from .labels import resolve_label_set
-from .outputs import OUTPUT_FILES, check_out_dir, probe_writable, write_outputs
-from .io.archive import submission_folder
-from .score import ScoreConfig, ScoreRun, iter_scores, run_score
+from ..atomic import OutputWriteError, write_json_atomic, writing_outputs
+from ..findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
+from ..io.archive import submission_folder
+from ..io.package import package_label
+from ..io.refset import load_reference_set
+from ..io.submission import Submission
+from ..labels import resolve_label_set
+from ..results.files import check_out_dir, probe_writable
+from ..results.record import ReferenceFacts
+from ..results.store import CACHE_DIR, INDEX, package_info, write_failure, write_success
+from .backends import Scorer, dask_scorer, iter_scores
+from .cache import CachedScorer, RecordCache
+from .config import ScoreConfig
+from .run import run_score
 
-CACHE_DIR = ".s5eval-cache"
-COMPLETE = "complete.json"
-FAILED = "failed.json"
-PACKAGE_INFO = "submission.json"
-INDEX = "score_all.json"
-DASK_CONNECT_TIMEOUT = "20s"
 
-Scorer = Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]]
 
 
 def discover_submissions(subs_dir: str | Path) -> list[Path]:
@@ -74,155 +67,7 @@ def label_for(path: Path) -> str:
 # --- scorers --------------------------------------------------------------------------------------------
 
 
-def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
-    """A scorer that sends each mixture to the Dask scheduler at ``address``; returns (scorer, close)."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise S5InputError([error("E_DASK_MISSING", "", "--scheduler needs the 'distributed' package: "
-                                  "pip install 's5eval[dask]'")], exit_code=2) from None
-    try:
-        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise S5InputError([error("E_DASK_CONNECT", address, f"cannot reach the Dask scheduler: {exc}")],
-                           exit_code=2) from None
-
-    def score(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
-        futures = client.map(score_mixture, list(jobs), options=options, pure=False)
-        for future in futures:
-            yield future.result()
-            future.release()
-
-    return score, client.close
-
-
-@dataclass
-class CachedScorer:
-    """Serves records from the cache, sends only the missing mixtures to ``backend``, stores what it gets.
-
-    The reference figures of a mixture (:class:`ReferenceFacts`) computed for
-    one submission are kept, in ``reference_facts`` (shared by the submissions
-    of a run) and in the cache (for later runs), under the content key of the
-    mixture and its targets: a later submission's job then reads neither the
-    mixture nor the targets that no estimate needs.
-    """
-
-    cache: RecordCache
-    backend: Scorer = iter_scores
-    reference_facts: dict[str, ReferenceFacts] = field(default_factory=dict)
-    computed: int = 0
-    reused: int = 0
-
-    def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
-        keys = self.cache.keys(jobs, options, threads=workers)
-        cached = [self.cache.get(k, job) for k, job in zip(keys, jobs)]
-        todo = [(job, reference_key(job, self.cache.digests)) for job, rec in zip(jobs, cached) if rec is None]
-        missing = [self._with_known_reference(job, ref_key) for job, ref_key in todo]
-        ref_keys = iter([ref_key for _, ref_key in todo])
-        with closing(self.backend(missing, options, workers)) as fresh:
-            for key, record in zip(keys, cached):
-                if record is None:
-                    record = next(fresh)
-                    self.cache.put(key, record)
-                    self._remember(next(ref_keys), record)
-                    self.computed += 1
-                else:
-                    self.reused += 1
-                yield record
-        self.cache.save()
-
-    def _with_known_reference(self, job: MixtureJob, ref_key: str) -> MixtureJob:
-        facts = self.reference_facts.get(ref_key)
-        if facts is None:
-            facts = self.cache.get_reference(ref_key, job)
-            if facts is None:
-                return job
-            self.reference_facts[ref_key] = facts
-        return replace(job, reference=replace(facts, target_paths=tuple(t.path for t in job.targets)))
-
-    def _remember(self, ref_key: str, record: MixtureRecord) -> None:
-        if record.reference is not None and ref_key not in self.reference_facts:
-            self.reference_facts[ref_key] = record.reference
-            self.cache.put_reference(ref_key, record.reference)
-
-
 # --- outputs of one submission ----------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _plain_file_of(folder: Path, name: object) -> bool:
-    """True when ``name`` is a bare file name in ``folder`` naming a regular file (no path, link, FIFO or device)."""
-    if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\x00"):
-        return False
-    target = folder / name
-    try:
-        return not target.is_symlink() and target.is_file()
-    except OSError:
-        return False
-
-
-def read_complete(folder: str | Path) -> dict | None:
-    """The ``complete.json`` of a result folder when every file it lists is there with its digest, else None.
-
-    The marker is read with the bounded JSON loader, and only plain regular
-    files of the folder are hashed, whatever a damaged or hostile marker names.
-    """
-    from .io.loaders import load_json_file
-
-    folder = Path(folder)
-    marker, problems = load_json_file(folder / COMPLETE)
-    files = marker.get("files") if isinstance(marker, dict) and not problems else None
-    if not isinstance(files, dict) or not all(_plain_file_of(folder, name) for name in files):
-        return None
-    try:
-        if all(isinstance(digest, str) and _sha256(folder / name) == digest for name, digest in files.items()):
-            return marker
-    except OSError:
-        pass
-    return None
-
-
-def package_info(submission: Submission, label: str, meta: object = None, meta_source: str | None = None) -> dict:
-    """Facts a leaderboard shows that are not scores: names, team, nparams, development-set figures.
-
-    ``meta``: a parsed meta YAML for this label (from ``score-all --meta``);
-    otherwise the package's own meta YAML, when it holds one. The development
-    figures (``dev_results``: ``capi_sdri`` in dB, accuracies in %, and their
-    ``source``) come from ``dev_set_test_results.json`` and, when the package
-    has none, from the meta YAML's ``results.development_dataset``; the
-    per-soundscape ``details`` and the ``config`` are not kept.
-    """
-    info: dict = {"label": label, "team": team_of(label), "kind": submission.kind, "name": None,
-                  "abbreviation": None, "technical_report": None, "nparams": None, "dev_results": None,
-                  "meta_source": None}
-    if submission.eval_results is not None:
-        eval_results, _ = read_eval_results(submission.eval_results)
-        info["nparams"] = parameter_count(nested(eval_results, "nparams"))
-    if meta is None and submission.meta_yaml is not None:
-        meta, _ = read_meta(submission.meta_yaml)
-        meta_source = str(submission.meta_yaml)
-    facts = meta_facts(meta) if isinstance(meta, dict) else None
-    if facts is not None:
-        info.update(name=facts.name, abbreviation=facts.abbreviation, technical_report=facts.technical_report,
-                    meta_source=meta_source)
-        if info["nparams"] is None:
-            info["nparams"] = facts.total_parameters
-    dev = None
-    if submission.dev_results is not None:
-        document, _ = read_dev_results(submission.dev_results)
-        figures = dev_summary(document)
-        if any(v is not None for v in figures.values()):
-            dev = {**figures, "source": "dev_set_test_results.json"}
-            if info["nparams"] is None:
-                info["nparams"] = parameter_count(nested(document, "nparams"))
-    if dev is None and facts is not None and any(v is not None for v in facts.dev.values()):
-        dev = {**facts.dev, "source": "meta results.development_dataset"}
-    info["dev_results"] = dev
-    return info
 
 
 def _package_info_with_meta(submission: Submission, label: str, meta_by_label: dict | None) -> dict:
@@ -238,36 +83,6 @@ def _package_info_with_meta(submission: Submission, label: str, meta_by_label: d
     if not info.get("technical_report") and entry.report:
         info["technical_report"] = entry.report
     return info
-
-
-def write_success(folder: Path, run: ScoreRun, info: dict) -> None:
-    """Write the result files; ``complete.json`` (with their digests) last.
-
-    Every new file is complete on disk before anything old is removed or
-    replaced (:func:`atomic_batch`): a write that fails (``OSError``) leaves the
-    earlier result as it was.
-    """
-    names = list(OUTPUT_FILES) + [PACKAGE_INFO]
-    with atomic_batch() as batch:
-        write_outputs(folder, run.results, run.records, run.subsets)
-        write_json_atomic(folder / PACKAGE_INFO, info)
-        write_json_atomic(folder / COMPLETE, {"files": {name: _sha256(batch.staged(folder / name)) for name in names}})
-        batch.remove(folder / COMPLETE)
-        batch.remove(folder / FAILED)
-
-
-def write_failure(folder: Path, label: str, findings: Sequence[Finding], exit_code: int) -> None:
-    """Record a failed submission; older results of it are removed once ``failed.json`` is written.
-
-    ``failed.json`` is complete on disk before the old results are removed (a
-    write that fails, ``OSError``, leaves them as they were); then they go, so
-    none is mistaken for this run's.
-    """
-    with atomic_batch() as batch:
-        write_json_atomic(folder / FAILED, {"label": label, "team": team_of(label), "status": "failed",
-                                            "exit_code": exit_code, "findings": [f.to_dict() for f in findings]})
-        for name in (COMPLETE, *OUTPUT_FILES):
-            batch.remove(folder / name)
 
 
 # --- the run -------------------------------------------------------------------------------------------
@@ -317,7 +132,7 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
 
     ``reference_facts`` is shared between the submissions of a run (see :class:`CachedScorer`).
     ``meta_by_label``: meta YAMLs from submission packages (``score-all --meta``,
-    :func:`s5eval.io.submission_package.load_meta_by_label`), looked up by label.
+    :func:`s5eval.validate.submission_package.load_meta_by_label`), looked up by label.
     """
     folder = out_dir / label
     scorer = CachedScorer(cache, backend, reference_facts if reference_facts is not None else {})
@@ -339,7 +154,7 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
         findings, code = [error("E_INTERNAL", str(path), f"scoring failed: {type(exc).__name__}: {exc}")], EXIT_INVALID
     else:
         with writing_outputs(folder):  # a full disk is no failure of the submission: it stops the run
-            write_success(folder, run, info)
+            write_success(folder, run.results, run.records, run.subsets, info)
         headline = run.results["summary"].get(run.headline_key)
         return SubmissionOutcome(label, str(path), "ok", headline, scorer.computed, scorer.reused,
                                  findings=run.findings + run.package_findings)
@@ -358,7 +173,7 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
     """Score every submission of ``subs_dir``; write ``out_dir/<label>/...`` and ``out_dir/score_all.json``.
 
     ``meta_by_label``: meta YAMLs by system label from the submission packages
-    (``--meta``; see :func:`s5eval.io.submission_package.load_meta_by_label`):
+    (``--meta``; see :func:`s5eval.validate.submission_package.load_meta_by_label`):
     names, abbreviation and technical report of ``submission.json`` come from them.
 
     Raises :class:`ReferenceSetError` for a bad reference set (nothing can be scored then).

@@ -34,14 +34,18 @@ import math
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, fields
+from contextlib import closing
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, Sequence
 
-from . import __version__
-from .atomic import write_json_atomic, write_text_atomic
-from .engine import MixtureJob, MixtureRecord, ReferenceFacts, ScoreOptions
-from .findings import Finding, is_reference_problem
+from .. import __version__
+from ..atomic import write_json_atomic, write_text_atomic
+from ..findings import Finding, is_reference_problem
+from ..results.record import MixtureRecord, ReferenceFacts
+from .backends import Scorer, iter_scores
+from .config import ScoreOptions
+from .mixture import MixtureJob
 
 CACHE_FORMAT = 3  # 2: BLAKE2b file digests; 3: the digest index stamp holds st_ctime_ns (an older one is not trusted)
 INDEX_FORMAT = CACHE_FORMAT  # of file_digests.json
@@ -323,3 +327,53 @@ class RecordCache:
         """Finish writing the records and write the digest index (what cannot be written is recomputed later)."""
         self.flush()
         self.digests.save()
+
+
+@dataclass
+class CachedScorer:
+    """Serves records from the cache, sends only the missing mixtures to ``backend``, stores what it gets.
+
+    The reference figures of a mixture (:class:`ReferenceFacts`) computed for
+    one submission are kept, in ``reference_facts`` (shared by the submissions
+    of a run) and in the cache (for later runs), under the content key of the
+    mixture and its targets: a later submission's job then reads neither the
+    mixture nor the targets that no estimate needs.
+    """
+
+    cache: RecordCache
+    backend: Scorer = iter_scores
+    reference_facts: dict[str, ReferenceFacts] = field(default_factory=dict)
+    computed: int = 0
+    reused: int = 0
+
+    def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+        keys = self.cache.keys(jobs, options, threads=workers)
+        cached = [self.cache.get(k, job) for k, job in zip(keys, jobs)]
+        todo = [(job, reference_key(job, self.cache.digests)) for job, rec in zip(jobs, cached) if rec is None]
+        missing = [self._with_known_reference(job, ref_key) for job, ref_key in todo]
+        ref_keys = iter([ref_key for _, ref_key in todo])
+        with closing(self.backend(missing, options, workers)) as fresh:
+            for key, record in zip(keys, cached):
+                if record is None:
+                    record = next(fresh)
+                    self.cache.put(key, record)
+                    self._remember(next(ref_keys), record)
+                    self.computed += 1
+                else:
+                    self.reused += 1
+                yield record
+        self.cache.save()
+
+    def _with_known_reference(self, job: MixtureJob, ref_key: str) -> MixtureJob:
+        facts = self.reference_facts.get(ref_key)
+        if facts is None:
+            facts = self.cache.get_reference(ref_key, job)
+            if facts is None:
+                return job
+            self.reference_facts[ref_key] = facts
+        return replace(job, reference=replace(facts, target_paths=tuple(t.path for t in job.targets)))
+
+    def _remember(self, ref_key: str, record: MixtureRecord) -> None:
+        if record.reference is not None and ref_key not in self.reference_facts:
+            self.reference_facts[ref_key] = record.reference
+            self.cache.put_reference(ref_key, record.reference)

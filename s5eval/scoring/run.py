@@ -7,49 +7,27 @@ reference set, each with all the findings collected.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 from contextlib import closing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from . import __version__
-from .aggregate import AggregateOptions, per_class, summarize
-from .engine import MixtureJob, MixtureRecord, ScoreOptions, jobs_for, score_mixture
-from .findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
-from .io.archive import DEFAULT_LIMITS, ArchiveLimits, submission_folder
-from .io.buffers import default_workers
-from .io.refset import ReferenceSet, load_reference_set
-from .io.submission import Submission, find_estimates, open_submission
-from .labels import resolve_label_set
-from .subsets import load_extra_subsets, memberships
-from .validate import ValidateOptions, context_for, file_checks
-from .validate.context import Context
+from ..findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
+from ..io.archive import submission_folder
+from ..io.buffers import default_workers
+from ..io.refset import ReferenceSet, load_reference_set
+from ..io.submission import Submission, find_estimates, open_submission
+from ..labels import resolve_label_set
+from ..results.figures import METRIC_KEYS, METRICS, SI_METRICS
+from ..results.record import MixtureRecord
+from ..results.subsets import load_extra_subsets, memberships
+from ..validate import ValidateOptions, context_for, file_checks
+from ..validate.context import Context
+from .aggregate import build_results, listing_digests
+from .backends import iter_scores
+from .config import ScoreConfig, ScoreOptions
+from .mixture import MixtureJob, jobs_for
 
-METRICS = ("capi-sdri", "ca-sdri", "casa-sdr", "capi-si-sdri", "ca-si-sdri")
-METRIC_KEYS = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
-               "capi-si-sdri": "capi_si_sdri", "ca-si-sdri": "ca_si_sdri_2025"}
-SI_METRICS = ("capi-si-sdri", "ca-si-sdri")  # the scale-invariant variants: SI-SDR computed only for these
-
-
-@dataclass
-class ScoreConfig:
-    """Everything a scoring run depends on."""
-
-    metric: str = "capi-sdri"
-    selection: str = "official"
-    penalty_fn: float = 0.0
-    penalty_fp: float = 0.0
-    subsets: str | None = None
-    label_set: str | None = None
-    workers: int | None = None
-    n_resamples: int = 1000
-    seed: int = 0
-    force: bool = False
-    archive_limits: ArchiveLimits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -69,54 +47,6 @@ class ScoreRun:
     @property
     def headline_key(self) -> str:
         return METRIC_KEYS[self.config.metric]
-
-
-def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
-    """Score jobs in order, inline for one worker, else in a process pool that starts work at once.
-
-    The result has ``close()``: call it when stopping early, so that work not
-    yet started is dropped rather than finished.
-    """
-    if workers <= 1 or len(jobs) < 2:
-        return (score_mixture(job, options) for job in jobs)
-    return PoolScores(jobs, options, workers)
-
-
-class PoolScores:
-    """Records of jobs scored by a process pool, in job order; the pool starts working when this is created."""
-
-    def __init__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> None:
-        chunk = max(1, min(4, len(jobs) // (workers * 8)))  # small chunks: no worker idles long at the end
-        self._pool = ProcessPoolExecutor(max_workers=workers)
-        self._records = self._pool.map(partial(score_mixture, options=options), jobs, chunksize=chunk)
-
-    def __iter__(self) -> "PoolScores":
-        return self
-
-    def __next__(self) -> MixtureRecord:
-        try:
-            return next(self._records)
-        except BaseException:  # the end, a failed job or an interrupt: the pool is done either way
-            self.close()
-            raise
-
-    def close(self) -> None:
-        """Drop the queued work and stop the workers."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def listing_digest(files: Sequence[Path], root: Path) -> str:
-    """sha256 of the sorted ``relative path, size`` lines of the files: changes when any file is added, removed or resized."""
-    digest = hashlib.sha256()
-    root_text = os.path.join(str(root), "")
-    lines = []
-    for path in files:
-        text = str(path)
-        relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
-        lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size))
-    for relative, size in sorted(lines, key=lambda line: line[0].split("/")):  # pathlib's order
-        digest.update(f"{relative}\t{size}\n".encode("utf-8", "surrogateescape"))  # names need not be UTF-8
-    return digest.hexdigest()
 
 
 def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> tuple[ReferenceSet, Submission]:
@@ -182,7 +112,7 @@ def package_findings(ctx: Context) -> list[Finding]:
     """
     if ctx.kind != "package":
         return []
-    from .validate.runner import metadata_checks  # jsonschema and yaml: only for packages
+    from ..validate.runner import metadata_checks  # jsonschema and yaml: only for packages
     return metadata_checks(ctx)
 
 
@@ -242,43 +172,3 @@ def _shown_findings(record: MixtureRecord, job: MixtureJob, ctx: Context) -> lis
             else Finding(f.code, f.severity, name, f.message) for f in record.findings]
 
 
-def listing_digests(reference: ReferenceSet, submission: Submission) -> tuple[str, str | None]:
-    """:func:`listing_digest` of the reference files and of the scored estimate files (None without any)."""
-    ref_files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
-    sub_files = [e.path for files in submission.estimates.values() for e in files]
-    return (listing_digest(ref_files, reference.root),
-            listing_digest(sub_files, submission.root) if sub_files else None)
-
-
-def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,
-                  reference: ReferenceSet, submission: Submission, n_total: int,
-                  digests: tuple[str, str | None] | None = None) -> dict:
-    """The content of results.json; ``digests`` as :func:`listing_digests` gives them (computed when None)."""
-    agg = AggregateOptions(config.n_resamples, config.seed, casa=config.metric == "casa-sdr",
-                           si=config.metric in SI_METRICS)
-    by_name = {r.soundscape: r for r in records}
-    subset_figures = {name: summarize([by_name[m] for m in mixes], agg) for name, mixes in subsets.items()}
-    summary = dict(subset_figures["all"])
-    summary["metric"] = METRIC_KEYS[config.metric]
-    summary["n_skipped"] = n_total - len(records)
-    reference_digest, submission_digest = digests or listing_digests(reference, submission)
-    provenance = {
-        "tool": "s5eval",
-        "version": __version__,
-        "metric": config.metric,
-        "selection": config.selection,
-        "penalty_fn": config.penalty_fn,
-        "penalty_fp": config.penalty_fp,
-        "bootstrap_resamples": config.n_resamples,
-        "bootstrap_seed": config.seed,
-        "subsets_source": config.subsets,
-        "label_set": config.label_set or "dcase2026t4",
-        "reference": str(reference.root),
-        "reference_digest": reference_digest,
-        "submission": submission.source or str(submission.root),
-        "submission_label": submission.label,
-        "submission_digest": submission_digest,
-        "forced": config.force,
-    }
-    return {"summary": summary, "subsets": subset_figures, "per_class": per_class(records),
-            "provenance": provenance}

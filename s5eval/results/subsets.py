@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .findings import EXIT_USAGE, ReferenceSetError, S5InputError, error
+from ..findings import EXIT_USAGE, ReferenceSetError, S5InputError, error
 
 RANKED_BY_PRESET = {"dcase2026-eval": 1512, "dcase2025-eval": 1620}  # soundscapes numbered below this are ranked
 PRESETS = tuple(RANKED_BY_PRESET)

@@ -6,14 +6,22 @@ mixture of it is excluded).
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .engine import MixtureRecord
-from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ratios
+from .. import __version__
+from ..io.refset import ReferenceSet
+from ..io.submission import Submission
+from ..results.figures import METRIC_KEYS, SI_METRICS
+from ..results.record import MixtureRecord
+from ..stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ratios
+from .config import ScoreConfig
 
 
 @dataclass(frozen=True)
@@ -129,3 +137,61 @@ def per_class(records: Sequence[MixtureRecord]) -> dict[str, dict]:
             0.0 if precision is not None and recall is not None else None)
         s["tp_sdri"] = _mean(sdri.get(label, []))
     return {label: stats[label] for label in sorted(stats)}
+
+
+def listing_digest(files: Sequence[Path], root: Path) -> str:
+    """sha256 of the sorted ``relative path, size`` lines of the files: changes when any file is added, removed or resized."""
+    digest = hashlib.sha256()
+    root_text = os.path.join(str(root), "")
+    lines = []
+    for path in files:
+        text = str(path)
+        relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
+        lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size))
+    for relative, size in sorted(lines, key=lambda line: line[0].split("/")):  # pathlib's order
+        digest.update(f"{relative}\t{size}\n".encode("utf-8", "surrogateescape"))  # names need not be UTF-8
+    return digest.hexdigest()
+
+
+
+def listing_digests(reference: ReferenceSet, submission: Submission) -> tuple[str, str | None]:
+    """:func:`listing_digest` of the reference files and of the scored estimate files (None without any)."""
+    ref_files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
+    sub_files = [e.path for files in submission.estimates.values() for e in files]
+    return (listing_digest(ref_files, reference.root),
+            listing_digest(sub_files, submission.root) if sub_files else None)
+
+
+
+def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,
+                  reference: ReferenceSet, submission: Submission, n_total: int,
+                  digests: tuple[str, str | None] | None = None) -> dict:
+    """The content of results.json; ``digests`` as :func:`listing_digests` gives them (computed when None)."""
+    agg = AggregateOptions(config.n_resamples, config.seed, casa=config.metric == "casa-sdr",
+                           si=config.metric in SI_METRICS)
+    by_name = {r.soundscape: r for r in records}
+    subset_figures = {name: summarize([by_name[m] for m in mixes], agg) for name, mixes in subsets.items()}
+    summary = dict(subset_figures["all"])
+    summary["metric"] = METRIC_KEYS[config.metric]
+    summary["n_skipped"] = n_total - len(records)
+    reference_digest, submission_digest = digests or listing_digests(reference, submission)
+    provenance = {
+        "tool": "s5eval",
+        "version": __version__,
+        "metric": config.metric,
+        "selection": config.selection,
+        "penalty_fn": config.penalty_fn,
+        "penalty_fp": config.penalty_fp,
+        "bootstrap_resamples": config.n_resamples,
+        "bootstrap_seed": config.seed,
+        "subsets_source": config.subsets,
+        "label_set": config.label_set or "dcase2026t4",
+        "reference": str(reference.root),
+        "reference_digest": reference_digest,
+        "submission": submission.source or str(submission.root),
+        "submission_label": submission.label,
+        "submission_digest": submission_digest,
+        "forced": config.force,
+    }
+    return {"summary": summary, "subsets": subset_figures, "per_class": per_class(records),
+            "provenance": provenance}

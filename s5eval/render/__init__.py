@@ -1,0 +1,1 @@
+"""Rendering of results and findings: the terminal and HTML pages."""

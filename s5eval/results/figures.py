@@ -1,0 +1,128 @@
+"""The catalogue of figures: every number s5eval reports over a set of mixtures, defined once.
+
+A :class:`Figure` holds what every renderer needs: the key it has in
+``results.json``, ``scores.json``, the CSV files and the leaderboard; a title and
+a unit for people; whether higher is better; the decimals it is shown with; and,
+for the figures that can be the headline, the ``--metric`` spelling that makes
+it so. The terminal table, the HTML pages (results, Codabench, leaderboard), the
+Codabench columns and the leaderboard read titles, units and decimals from here,
+so a new figure is one entry below plus its computation (``scoring/mixture.py``
+per mixture, ``scoring/aggregate.py`` over mixtures).
+
+The definitions of the figures are in ``docs/metrics.md``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+DB = "dB"
+PERCENT = "%"
+COUNT = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One reported figure: ``key`` as in results.json, ``title`` and ``unit`` for people.
+
+    ``metric``: the ``--metric`` value that makes this figure the headline
+    (``capi-sdri``), None for the others; ``needs_metric``: the ``--metric``
+    without which it is not computed at all (CASA-SDR, the SI-SDR variants).
+    """
+
+    key: str
+    title: str
+    unit: str
+    higher_is_better: bool = True
+    metric: str | None = None
+    needs_metric: str | None = None
+    description: str = ""
+
+    @property
+    def decimals(self) -> int:
+        """Decimals shown: 3 for dB, 2 for percentages, 0 for counts."""
+        return {DB: 3, PERCENT: 2}.get(self.unit, 0)
+
+    @property
+    def label(self) -> str:
+        """Title and unit, e.g. ``CAPI-SDRi (dB)``; a count has no unit."""
+        return f"{self.title} ({self.unit})" if self.unit else self.title
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit == COUNT
+
+    def format(self, value: float | int | None, missing: str = "—") -> str:
+        """``value`` with this figure's decimals; ``missing`` for None (undefined)."""
+        return missing if value is None else f"{value:.{self.decimals}f}"
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("capi_sdri", "CAPI-SDRi", DB, metric="capi-sdri",
+           description="class-aware permutation-invariant SDR improvement (DCASE 2026 headline)"),
+    Figure("accuracy_mix", "Mixture acc.", PERCENT,
+           description="share of mixtures whose estimated label multiset equals the reference one"),
+    Figure("accuracy_src", "Source acc.", PERCENT, description="TP / (TP + FP + FN) over the sources"),
+    Figure("tp_sdri", "TP-only SDRi", DB, description="mean SDRi of the true-positive pairs only"),
+    Figure("ca_sdri_2025", "CA-SDRi 2025", DB, metric="ca-sdri",
+           description="the DCASE 2025 class-aware SDRi (labels as sets)"),
+    Figure("casa_sdr_sb", "CASA-SDR SB", DB, metric="casa-sdr", needs_metric="casa-sdr",
+           description="CASA-SDR, source-based averaging"),
+    Figure("casa_sdr_eb", "CASA-SDR EB", DB, needs_metric="casa-sdr",
+           description="CASA-SDR, event-based averaging"),
+    Figure("capi_si_sdri", "CAPI-SI-SDRi", DB, metric="capi-si-sdri", needs_metric="capi-si-sdri",
+           description="CAPI-SDRi with SI-SDR in place of SDR"),
+    Figure("ca_si_sdri_2025", "CA-SI-SDRi 2025", DB, metric="ca-si-sdri", needs_metric="ca-si-sdri",
+           description="the DCASE 2025 CA-SDRi with SI-SDR in place of SDR"),
+    Figure("n_mixtures", "Mixtures", COUNT, description="mixtures in the subset"),
+    Figure("n_scored", "Scored mixtures", COUNT, description="mixtures that enter the CAPI-SDRi mean"),
+    Figure("n_undefined", "Undefined figures", COUNT, higher_is_better=False,
+           description="figures of scores.json that are undefined"),
+)
+
+BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
+
+# The headline figures, in --metric order: the --metric spelling -> its results key.
+METRICS: tuple[str, ...] = tuple(f.metric for f in FIGURES if f.metric)
+METRIC_KEYS: dict[str, str] = {f.metric: f.key for f in FIGURES if f.metric}
+# The scale-invariant variants: SI-SDR is computed only with these --metric values.
+SI_METRICS: tuple[str, ...] = ("capi-si-sdri", "ca-si-sdri")
+DB_KEYS: tuple[str, ...] = tuple(f.key for f in FIGURES if f.unit == DB)
+
+_INTERVAL_ENDS = {"_ci_low": "CI low", "_ci_high": "CI high"}
+
+
+def figure(key: str) -> Figure:
+    """The figure of ``key``; ``<key>_ci_low``/``_ci_high`` are its interval ends (same unit and decimals).
+
+    Raises ``KeyError`` for a key the catalogue does not hold.
+    """
+    if key in BY_KEY:
+        return BY_KEY[key]
+    for suffix, words in _INTERVAL_ENDS.items():
+        if key.endswith(suffix) and key[: -len(suffix)] in BY_KEY:
+            base = BY_KEY[key[: -len(suffix)]]
+            return replace(base, key=key, title=f"{base.title} {words}", metric=None)
+    raise KeyError(key)
+
+
+def title(key: str) -> str:
+    """The title of ``key`` (the key itself when the catalogue does not hold it)."""
+    return figure(key).title if is_figure(key) else key
+
+
+def label(key: str) -> str:
+    """Title and unit of ``key`` (the key itself when the catalogue does not hold it)."""
+    return figure(key).label if is_figure(key) else key
+
+
+def is_figure(key: str) -> bool:
+    try:
+        figure(key)
+    except KeyError:
+        return False
+    return True
+
+
+def headline_key(metric: str) -> str:
+    """The results key of a ``--metric`` value (``capi-sdri`` -> ``capi_sdri``)."""
+    return METRIC_KEYS[metric]

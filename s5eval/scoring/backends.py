@@ -1,0 +1,77 @@
+"""Where mixtures are scored: inline, in a local process pool, or on a Dask cluster.
+
+A backend (:data:`Scorer`) takes the jobs, the options and a worker count and
+yields one :class:`~s5eval.results.record.MixtureRecord` per job, in job order.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from typing import Callable, Iterator, Sequence
+
+from ..findings import S5InputError, error
+from ..results.record import MixtureRecord
+from .config import ScoreOptions
+from .mixture import MixtureJob, score_mixture
+
+
+def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+    """Score jobs in order, inline for one worker, else in a process pool that starts work at once.
+
+    The result has ``close()``: call it when stopping early, so that work not
+    yet started is dropped rather than finished.
+    """
+    if workers <= 1 or len(jobs) < 2:
+        return (score_mixture(job, options) for job in jobs)
+    return PoolScores(jobs, options, workers)
+
+
+class PoolScores:
+    """Records of jobs scored by a process pool, in job order; the pool starts working when this is created."""
+
+    def __init__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> None:
+        chunk = max(1, min(4, len(jobs) // (workers * 8)))  # small chunks: no worker idles long at the end
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+        self._records = self._pool.map(partial(score_mixture, options=options), jobs, chunksize=chunk)
+
+    def __iter__(self) -> "PoolScores":
+        return self
+
+    def __next__(self) -> MixtureRecord:
+        try:
+            return next(self._records)
+        except BaseException:  # the end, a failed job or an interrupt: the pool is done either way
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Drop the queued work and stop the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+DASK_CONNECT_TIMEOUT = "20s"
+
+
+Scorer = Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]]
+
+
+def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
+    """A scorer that sends each mixture to the Dask scheduler at ``address``; returns (scorer, close)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise S5InputError([error("E_DASK_MISSING", "", "--scheduler needs the 'distributed' package: "
+                                  "pip install 's5eval[dask]'")], exit_code=2) from None
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise S5InputError([error("E_DASK_CONNECT", address, f"cannot reach the Dask scheduler: {exc}")],
+                           exit_code=2) from None
+
+    def score(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+        futures = client.map(score_mixture, list(jobs), options=options, pure=False)
+        for future in futures:
+            yield future.result()
+            future.release()
+
+    return score, client.close
