@@ -112,10 +112,9 @@ def replicated_view(root: Path, n_total: int) -> Path:
 
 def scoring_loop_rate(root: Path, workers: int) -> float:
     """Mixtures per second of the scoring loop alone (in this process, after discovery), best of two."""
-    from s5eval.scoring.config import ScoreOptions
-    from s5eval.scoring.mixture import jobs_for
-    from s5eval.scoring.config import ScoreConfig
     from s5eval.scoring.backends import iter_scores
+    from s5eval.scoring.config import ScoreConfig, ScoreOptions
+    from s5eval.scoring.mixture import jobs_for
     from s5eval.scoring.run import prepare
 
     reference, submission = prepare(root / "sub", root / "ref", ScoreConfig())
@@ -138,7 +137,7 @@ def startup_seconds() -> tuple[float, float]:
             subprocess.run([sys.executable, "-c", code], check=True)
             times.append(time.perf_counter() - start)
         return min(times)
-    return best("pass"), best("import s5eval.cli, s5eval.commands.score, s5eval.outputs")
+    return best("pass"), best("import s5eval.cli, s5eval.commands.score, s5eval.results.files")
 
 
 def decode_all(root: Path) -> float:

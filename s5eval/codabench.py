@@ -5,7 +5,7 @@ participant's upload at ``INPUT/res`` (a package folder, a bare folder of WAVs,
 a folder holding one of those, or a single ``.zip``). The program writes
 ``OUTPUT/detailed_results.html`` (results per subset and per class, a legend
 and the provenance, or the findings) and, only when scoring succeeded,
-``OUTPUT/scores.json`` (:func:`s5eval.outputs.flat_scores`: a fixed key set),
+``OUTPUT/scores.json`` (:func:`s5eval.results.files.flat_scores`: a fixed key set),
 atomically and last: a failure never leaves a partial or stale ``scores.json``.
 
 Bundle (``s5eval codabench bundle --ref REF --out DIR``, :func:`write_bundle`):
@@ -155,7 +155,7 @@ class BundleOptions:
 
 
 def leaderboard_columns(metric: str = "capi-sdri", subsets_spec: str | None = None) -> list[dict]:
-    """Codabench columns, one per :func:`s5eval.outputs.scores_keys` key; index 0 (the primary) is the headline.
+    """Codabench columns, one per :func:`s5eval.results.files.scores_keys` key; index 0 (the primary) is the headline.
 
     The headline is ``--metric``'s figure on ``ranking`` with a preset, else on ``all``.
     """

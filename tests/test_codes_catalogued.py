@@ -29,6 +29,7 @@ SUFFIX = re.compile(r"[A-Z][A-Z0-9_]*")
 # (file, function, parameter) -> the values callers pass; checked against the call sites below.
 PARAMETER_VALUES = {
     ("s5eval/scoring/mixture.py", "read_problem", "prefix"): {"E_", "E_REF_"},
+    ("s5eval/validate/audio.py", "shape_findings", "prefix"): {"E_", "E_REF_"},
 }
 
 
@@ -152,7 +153,7 @@ def test_every_finding_code_is_catalogued():
 
 def test_the_scan_finds_codes_built_from_prefixes():
     codes, prefixes, _ = scan()
-    # scoring/mixture.py builds E_CHANNELS / E_REF_CHANNELS and read_problem E_TRUNCATED / E_REF_TRUNCATED from prefixes
+    # validate/audio.py shape_findings builds E_CHANNELS / E_REF_CHANNELS; scoring/mixture.py read_problem builds E_TRUNCATED / E_REF_TRUNCATED from prefixes
     assert {"E_CHANNELS", "E_REF_CHANNELS", "E_REF_NONFINITE", "E_TRUNCATED", "E_REF_TRUNCATED",
             "E_REF_NOT_REGULAR_FILE", "E_UNREADABLE", "E_REF_UNREADABLE"} <= set(codes)
     assert {"E_INTERNAL", "E_DUPLICATE_LABEL", "E_BASELINE_CKPT_UNTRUSTED", "E_SUBS_DIR"} <= set(codes)
@@ -161,15 +162,23 @@ def test_the_scan_finds_codes_built_from_prefixes():
 
 
 def test_parameter_values_match_the_call_sites():
+    """Every call of the function anywhere in the package passes one of the listed values (or its default)."""
+    trees = [tree for _, tree in _sources()]
     for (rel, function, parameter), expected in PARAMETER_VALUES.items():
         tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
         definition = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
-        position = [a.arg for a in definition.args.args].index(parameter)
+        names = [a.arg for a in definition.args.args]
+        position = names.index(parameter)
+        defaults = dict(zip(names[len(names) - len(definition.args.defaults):], definition.args.defaults))
         seen: set[str] = set()
-        for func, scope in _functions(tree):
-            assigned = _assigned_literals(scope)
-            for node in scope:
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function:
-                    arg = node.args[position]
+        for other in trees:
+            for func, scope in _functions(other):
+                assigned = _assigned_literals(scope)
+                for node in scope:
+                    if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None))
+                            == function):
+                        continue
+                    keyword = next((k.value for k in node.keywords if k.arg == parameter), None)
+                    arg = node.args[position] if len(node.args) > position else keyword or defaults[parameter]
                     seen |= _literals(arg) or assigned.get(getattr(arg, "id", ""), set())
         assert seen == expected, (rel, function, parameter, seen)

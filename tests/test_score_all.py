@@ -1,6 +1,7 @@
 """score-all: every submission, failed ones recorded, content cache, resume after a kill."""
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -106,9 +107,20 @@ def test_only_changed_files_and_new_submissions_are_scored(case, monkeypatch):
     counter = Counting()
     monkeypatch.setattr(score_all_module, "iter_scores", counter)
     outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
-    assert counter.scored == 1
-    assert outcomes["Alpha_Lab_task4_2"].computed == 1
-    assert outcomes["Delta_Co_task4_1"].computed == 0 and outcomes["Delta_Co_task4_1"].status == "ok"
+    # the changed mixture of Alpha, and every mixture of the new submission: its estimates are named by their
+    # stamps, not hashed first, so a copy of Beta's files is scored again (to the same figures)
+    delta = outcomes["Delta_Co_task4_1"]
+    assert outcomes["Alpha_Lab_task4_2"].computed == 1 and outcomes["Alpha_Lab_task4_2"].reused > 0
+    assert delta.status == "ok" and delta.computed > 0 and counter.scored == 1 + delta.computed  # (a mixture without
+    # estimates has no file of the submission in its key: it is served from the cache)
+    copied = json.loads((out / "Delta_Co_task4_1" / "results.json").read_text())
+    original = json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())
+    assert copied["subsets"] == original["subsets"]
+    # and nothing is scored again when nothing changed
+    again = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", again)
+    score_all(subs, ref, out, CONFIG)
+    assert again.scored == 0
 
 
 def test_changed_options_are_not_served_from_cache(case, monkeypatch):
@@ -222,12 +234,28 @@ def test_zip_submission_is_scored_like_its_folder_and_reuses_the_cache(case, mon
     monkeypatch.setattr(score_all_module, "iter_scores", counter)
     outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
     assert outcomes["Zip_Team_task4_1"].status == "ok", outcomes["Zip_Team_task4_1"].findings
-    assert counter.scored == 0  # same bytes as Beta_Uni_task4_1: every record comes from the cache
+    assert counter.scored == outcomes["Zip_Team_task4_1"].computed > 0  # a new submission: scored
     zipped = json.loads((out / "Zip_Team_task4_1" / "results.json").read_text())
     folder = json.loads((out / "Beta_Uni_task4_1" / "results.json").read_text())
     assert zipped["subsets"] == folder["subsets"]
     digests = json.loads((out / ".s5eval-cache" / "file_digests.json").read_text())["files"]
     assert not any("s5eval-zip-" in path for path in digests)  # temporary extraction paths are not remembered
+    # a second run extracts the zip to a new temporary folder, yet its members are known by the zip's stamp
+    again = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", again)
+    outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
+    assert again.scored == 0 and outcomes["Zip_Team_task4_1"].computed == 0
+    # a rewritten zip (same name, other bytes) is scored again
+    with zipfile.ZipFile(subs / "Zip_Team_task4_1.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for wav in sorted((subs / "Beta_Uni_task4_1").glob("*.wav")):
+            data, rate = sf.read(wav, dtype="float32")
+            buffer = io.BytesIO()
+            sf.write(buffer, data * 0.5, rate, subtype="PCM_16", format="WAV")
+            archive.writestr(f"Zip_Team_task4_1/{wav.name}", buffer.getvalue())
+    third = Counting()
+    monkeypatch.setattr(score_all_module, "iter_scores", third)
+    outcomes = {o.label: o for o in score_all(subs, ref, out, CONFIG)}
+    assert third.scored == outcomes["Zip_Team_task4_1"].computed > 0
 
 
 def test_file_digests_threads_and_index_format(tmp_path):

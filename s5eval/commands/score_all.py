@@ -60,8 +60,9 @@ def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_f
     """Score every submission in SUBS_DIR (package folders, folders of WAVs and .zip files of either); failed
     ones are recorded, never fatal.
 
-    Re-running recomputes only mixtures whose files changed (content cache), so an
-    interrupted run resumes where it stopped.
+    Re-running recomputes only mixtures whose files changed (a cache keyed by the
+    reference files' content and the estimates' stamps), so an interrupted run
+    resumes where it stopped.
     """
     check_paths_exist([(subs_dir, "E_SUBS_DIR", "the submissions folder"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])

@@ -1,7 +1,12 @@
-"""Discovery of a submission: a DCASE package folder or a bare folder of WAVs.
+"""The submission model: a DCASE package folder or a bare folder of WAVs, and its estimate files.
 
-``find_estimates`` maps every estimate WAV to its soundscape; problems with
-names become findings, never exceptions.
+:func:`open_submission` tells the form (package or bare folder). The estimate
+folder is then listed once, by the layout checks of ``validate``
+(:func:`s5eval.validate.layout.list_estimates`), which fill
+:attr:`Submission.files`; the name checks parse each name against the reference
+soundscapes and the header checks store each file's header facts in it.
+``validate`` reports on that model and ``score`` filters it
+(:meth:`Submission.by_soundscape`): a submission is discovered once per run.
 
 Only regular files inside the submission are ever estimates: a symbolic link
 whose target leaves the submission (above all one into the reference set), a
@@ -20,24 +25,65 @@ from typing import Collection
 
 from ..findings import Finding, S5InputError, error
 from ..labels import SILENCE
-from .filenames import FilenameError, parse_source_filename
+from .audio import AudioInfo
+from .filenames import SourceName
 from .package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, find_meta, package_label
-from .refset import OUTSIDE, SPECIAL, SourceFile, link_target_leaves, real_root, scan_wavs
+from .refset import SourceFile, link_target_leaves, real_root
 
 NAME_MAX_BYTES = 255  # the longest file name (one path component) common file systems take
 
 
 @dataclass
+class EstimateFile:
+    """One WAV of the estimate folder: its path, how findings show it, its parsed name and header.
+
+    ``name`` is None until the name checks parsed it (and stays None when it
+    does not parse); ``info`` (channels, rate in Hz, length in samples) is None
+    until the header checks read it (and stays None when it cannot be read).
+    """
+
+    path: Path
+    shown: str
+    name: SourceName | None = None
+    info: AudioInfo | None = None
+
+    @property
+    def soundscape(self) -> str | None:
+        return self.name.soundscape if self.name else None
+
+    @property
+    def label(self) -> str | None:
+        return self.name.label if self.name else None
+
+
+@dataclass
 class Submission:
-    """A discovered submission: where its estimate WAVs lie and what else it holds."""
+    """A submission: its form, where its estimate WAVs lie, and (once listed) the files and what they are.
+
+    ``files``: every WAV of the estimate folder in name order (filled by the
+    layout checks); ``estimates``: the files a scoring run scores, by soundscape
+    (:meth:`by_soundscape`); ``findings``: what the listing and the name checks
+    found.
+    """
 
     root: Path
     kind: str  # "package" or "bare"
     estimate_dir: Path
     label: str  # the package folder's name without a trailing "_out" (the 2025 form)
+    files: list[EstimateFile] = field(default_factory=list)
     estimates: dict[str, list[SourceFile]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     source: str | None = None  # what the user named, e.g. the .zip a folder was extracted from
+
+    def by_soundscape(self, leave_out: Collection[str] = ()) -> dict[str, list[SourceFile]]:
+        """The files whose names parsed, ``silence`` left out (padding, as the metric does), by soundscape in
+        name order; ``leave_out``: paths (as strings) of files not to score."""
+        grouped: dict[str, list[SourceFile]] = {}
+        for file in self.files:
+            if file.name is None or file.name.label == SILENCE or str(file.path) in leave_out:
+                continue
+            grouped.setdefault(file.name.soundscape, []).append(SourceFile(file.name, file.path))
+        return grouped
 
     @property
     def eval_results(self) -> Path | None:
@@ -102,39 +148,3 @@ def _is_package(root: Path) -> bool:
     except (OSError, ValueError):
         return False
     return stat.S_ISDIR(mode) or stat.S_ISLNK(mode)
-
-
-def find_estimates(sub: Submission, soundscapes: Collection[str], labels: Collection[str]) -> Submission:
-    """Fill ``sub.estimates`` (soundscape -> sorted estimate files); name problems go to ``sub.findings``.
-
-    Estimates labelled ``silence`` are padding and are left out, as the metric does.
-    """
-    known = tuple(labels) + (SILENCE,)
-    estimates: dict[str, list[SourceFile]] = {}
-    sub.estimates = estimates
-    within = real_root(sub.root)
-    if sub.estimate_dir != sub.root and os.path.islink(sub.estimate_dir):
-        target = link_target_leaves(sub.estimate_dir, within)
-        if target is not None:
-            sub.findings.append(error("E_LINK_OUTSIDE", str(sub.estimate_dir),
-                                      f"is a symbolic link to '{target}', outside the submission; it is not read"))
-            return sub
-    try:
-        wavs, refused = scan_wavs(sub.estimate_dir, within)
-    except OSError as exc:
-        sub.findings.append(error("E_UNREADABLE", str(sub.estimate_dir),
-                                  f"cannot list the folder: {getattr(exc, 'strerror', None) or exc}"))
-        return sub
-    for entry in refused:  # validate's layout checks say more about each
-        code = {OUTSIDE: "E_LINK_OUTSIDE", SPECIAL: "E_NOT_REGULAR_FILE"}.get(entry.kind, "E_UNREADABLE")
-        sub.findings.append(error(code, str(entry.path), "is not a regular file of the submission; it is not read"))
-    for wav in wavs:
-        try:
-            name = parse_source_filename(wav.name, soundscapes, known)
-        except FilenameError as exc:
-            sub.findings.append(error(exc.code, str(wav), str(exc)))
-            continue
-        if name.label == SILENCE:
-            continue
-        estimates.setdefault(name.soundscape, []).append(SourceFile(name, wav))
-    return sub

@@ -192,11 +192,14 @@ def results_html(results: dict, package_findings: list[Finding] | None = None,
         cells = "".join(_cell(fig, key, digits) for key, _, digits in keys)
         rows.append(f"<tr><td class=t>{html.escape(subset)}</td><td>{fig['n_scored']}/{fig['n_mixtures']}</td>"
                     f"{cells}<td>{fig.get('tp', 0)}/{fig.get('fp', 0)}/{fig.get('fn', 0)}</td></tr>")
+    per_class = results.get("per_class", {})
+    with_si = any("tp_si_sdri" in c for c in per_class.values())
     classes = "".join(
         f"<tr><td class=t>{html.escape(label)}</td><td>{c['n_ref']}</td><td>{c['n_est']}</td><td>{c['tp']}</td>"
         f"<td>{c['fp']}</td><td>{c['fn']}</td><td>{_fmt(c.get('precision'), 1)}</td><td>{_fmt(c.get('recall'), 1)}</td>"
-        f"<td>{_fmt(c.get('f1'), 1)}</td><td>{_fmt(c.get('tp_sdri'), 3)}</td></tr>"
-        for label, c in results.get("per_class", {}).items())
+        f"<td>{_fmt(c.get('f1'), 1)}</td><td>{_fmt(c.get('tp_sdri'), 3)}</td>"
+        + (f"<td>{_fmt(c.get('tp_si_sdri'), 3)}</td>" if with_si else "") + "</tr>"
+        for label, c in per_class.items())
     provenance = results.get("provenance", {})
     label = provenance.get("submission_label", "")
     headline = METRIC_KEYS.get(provenance.get("metric", "capi-sdri"), "capi_sdri")
@@ -211,7 +214,7 @@ def results_html(results: dict, package_findings: list[Finding] | None = None,
         + _legend(results)
         + "<h2>Per class</h2><div class=wrap><table><tr><th class=t>class</th><th>refs</th><th>estimates</th>"
         "<th>TP</th><th>FP</th><th>FN</th><th>precision (%)</th><th>recall (%)</th><th>F1 (%)</th>"
-        f"<th>TP SDRi (dB)</th></tr>{classes}</table></div>"
+        "<th>TP SDRi (dB)</th>" + ("<th>TP SI-SDRi (dB)</th>" if with_si else "") + f"</tr>{classes}</table></div>"
         + notes + _provenance(results)))
 
 

@@ -23,6 +23,9 @@ OUTPUT_FILES = ("results.json", "scores.json", "per_mixture.csv", "per_source.cs
 PER_MIXTURE_COLUMNS = ("soundscape", "subsets", "n_ref", "n_est", "tp", "fp", "fn", "mixture_correct",
                        "capi_sdri", "ca_sdri_2025", "ref_labels", "est_labels", "pairing")
 PER_SOURCE_COLUMNS = ("soundscape", "label", "kind", "estimate", "reference", "sdr", "sdr_mixture", "sdri", "value")
+# with a scale-invariant metric, per_source.csv holds the CAPI-SDRi entries (measure SDR) and then the
+# CAPI-SI-SDRi entries (measure SI-SDR: sdr, sdr_mixture and sdri hold SI-SDR values; the SI pairing may differ)
+SI_PER_SOURCE_COLUMNS = PER_SOURCE_COLUMNS + ("measure",)
 
 # --- scores.json: a fixed key set (a Codabench leaderboard has one column per key) ------------------------
 #
@@ -153,6 +156,16 @@ def per_mixture_columns(metric: str = "capi-sdri") -> tuple[str, ...]:
     return PER_MIXTURE_COLUMNS + (SI_FIGURES if metric in SI_METRICS else ())
 
 
+def source_rows(records: list[MixtureRecord], metric: str = "capi-sdri") -> tuple[tuple[str, ...], list[dict]]:
+    """The columns and rows of per_source.csv: every TP pair and penalty entry of CAPI-SDRi, and with a
+    scale-invariant metric also those of CAPI-SI-SDRi (column ``measure``: ``SDR`` or ``SI-SDR``)."""
+    if metric not in SI_METRICS:
+        return PER_SOURCE_COLUMNS, [row for r in records for row in r.sources]
+    rows = [dict(row, measure="SDR") for r in records for row in r.sources]
+    rows += [dict(row, measure="SI-SDR") for r in records for row in r.si_sources]
+    return SI_PER_SOURCE_COLUMNS, rows
+
+
 def write_outputs(out_dir: str | Path, results: dict, records: list[MixtureRecord],
                   subsets: dict[str, list[str]]) -> list[Path]:
     """Write the four files; ``scores.json`` last, so its presence means the others are complete.
@@ -163,13 +176,12 @@ def write_outputs(out_dir: str | Path, results: dict, records: list[MixtureRecor
     """
     out = Path(out_dir)
     scored = [r for r in records if r.scored]
+    metric = results.get("provenance", {}).get("metric") or "capi-sdri"
     with atomic_batch():
         write_json_atomic(out / "results.json", results)
         write_atomic(out / "per_mixture.csv",
-                     lambda h: _write_csv(h, per_mixture_columns(results.get("provenance", {}).get("metric") or "capi-sdri"),
-                                         mixture_rows(scored, subsets)))
-        write_atomic(out / "per_source.csv",
-                     lambda h: _write_csv(h, PER_SOURCE_COLUMNS, (row for r in scored for row in r.sources)))
+                     lambda h: _write_csv(h, per_mixture_columns(metric), mixture_rows(scored, subsets)))
+        write_atomic(out / "per_source.csv", lambda h: _write_csv(h, *source_rows(scored, metric)))
         write_json_atomic(out / "scores.json", flat_scores(results))
     return [out / name for name in OUTPUT_FILES]
 

@@ -50,6 +50,7 @@ class MixtureRecord:
     ca_si_sdri_2025: float | None = None   # computed with ScoreOptions.si only
     pairing: str = ""
     sources: list[dict] = field(default_factory=list)
+    si_sources: list[dict] = field(default_factory=list)  # the CAPI-SI-SDRi entries (ScoreOptions.si only)
     findings: list[Finding] = field(default_factory=list)
     scored: bool = True
     reference: ReferenceFacts | None = field(default=None, compare=False, repr=False)  # not stored in caches

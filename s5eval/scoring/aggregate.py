@@ -111,10 +111,12 @@ def _add_intervals(out: dict, records: Sequence[MixtureRecord], options: Aggrega
         out[f"{key}_ci_low"], out[f"{key}_ci_high"] = interval.low, interval.high
 
 
-def per_class(records: Sequence[MixtureRecord]) -> dict[str, dict]:
-    """Per class: counts, precision/recall/F1 (percent) and mean SDRi (dB) of its TP pairs."""
+def per_class(records: Sequence[MixtureRecord], si: bool = False) -> dict[str, dict]:
+    """Per class: counts, precision/recall/F1 (percent) and mean SDRi (dB) of its TP pairs; with ``si`` also the
+    mean SI-SDRi (dB) of its TP pairs under the CAPI-SI-SDRi pairing (``tp_si_sdri``)."""
     stats: dict[str, dict] = {}
     sdri: dict[str, list[float]] = {}
+    si_sdri: dict[str, list[float]] = {}
     for r in records:
         est, ref = Counter(r.est_labels), Counter(r.ref_labels)
         for label in sorted(set(est) | set(ref)):  # a defined order (outputs never depend on hash seeds)
@@ -128,6 +130,9 @@ def per_class(records: Sequence[MixtureRecord]) -> dict[str, dict]:
         for row in r.sources:
             if row["kind"] == "tp":
                 sdri.setdefault(row["label"], []).append(row["sdri"])
+        for row in r.si_sources:
+            if row["kind"] == "tp":
+                si_sdri.setdefault(row["label"], []).append(row["sdri"])
     for label, s in stats.items():
         precision = _pct(s["tp"], s["tp"] + s["fp"])
         recall = _pct(s["tp"], s["tp"] + s["fn"])
@@ -136,6 +141,8 @@ def per_class(records: Sequence[MixtureRecord]) -> dict[str, dict]:
         s["f1"] = (2 * precision * recall / (precision + recall)) if precision and recall else (
             0.0 if precision is not None and recall is not None else None)
         s["tp_sdri"] = _mean(sdri.get(label, []))
+        if si:
+            s["tp_si_sdri"] = _mean(si_sdri.get(label, []))
     return {label: stats[label] for label in sorted(stats)}
 
 
@@ -193,5 +200,5 @@ def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], c
         "submission_digest": submission_digest,
         "forced": config.force,
     }
-    return {"summary": summary, "subsets": subset_figures, "per_class": per_class(records),
+    return {"summary": summary, "subsets": subset_figures, "per_class": per_class(records, si=config.metric in SI_METRICS),
             "provenance": provenance}

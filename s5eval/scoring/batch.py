@@ -3,7 +3,7 @@
 For each submission (a folder or a ``.zip``) in ``SUBS_DIR`` the results go to
 ``OUT/<label>/``:
 
-* on success the four files of ``score --out`` (:func:`s5eval.outputs.write_outputs`),
+* on success the four files of ``score --out`` (:func:`s5eval.results.files.write_outputs`),
   ``submission.json`` (package facts: nparams, names from the meta YAML,
   development-set results) and last ``complete.json``, which holds the sha256
   of each of the other files. A reader trusts a folder only when
@@ -18,7 +18,7 @@ output that cannot be written (full disk, read-only ``OUT``) stops the run with
 every earlier complete result as it was. ``OUT`` (and ``--cache``) may not lie
 in the submissions folder or the reference set (``E_OUT_INSIDE_INPUT``).
 
-Per-mixture records are cached by content (:mod:`s5eval.cache`) under
+Per-mixture records are cached (:mod:`s5eval.scoring.cache`) under
 ``OUT/.s5eval-cache``, so a re-run recomputes only mixtures whose files or
 options changed. Mixtures are scored by a local process pool (``workers``) or,
 with ``scheduler``, by a Dask cluster (the ``dask`` extra); a cluster's
@@ -138,6 +138,8 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
     scorer = CachedScorer(cache, backend, reference_facts if reference_facts is not None else {})
     try:
         with submission_folder(path) as root:
+            if Path(root) != path:  # a zip extracted to a temporary folder: its members are named by the zip
+                cache.digests.register_archive(root, path)
             try:
                 run = run_score(root, ref, config, progress=progress, scorer=scorer, source=str(path))
                 info = _package_info_with_meta(run.submission, label, meta_by_label)

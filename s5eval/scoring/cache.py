@@ -1,10 +1,23 @@
-"""Per-mixture record cache keyed by file content, for ``score-all``.
+"""Per-mixture record cache for ``score-all``, keyed by what the files hold.
 
 A mixture's record depends only on the bytes of its files (the mixture, its
 dry targets, the submission's estimates), their names (labels come from the
 names) and the scoring options. :func:`mixture_key` hashes exactly that, so a
 re-run after new submissions, changed files or an interruption recomputes only
 the mixtures whose inputs changed.
+
+The files are named in the key in two ways (:meth:`FileDigests.identity`):
+
+* the reference files (mixtures, targets), shared by every submission, by
+  their BLAKE2b digest: hashed once, then remembered by their stamp;
+* a submission's estimates by their digest when one is remembered, else by
+  their stamp without being read: path, size, mtime, inode and ctime (the
+  ctime changes on any write, also one that puts the mtime back), and for a
+  file extracted from a ``.zip`` the zip's path and stamp and the member's
+  name. A changed estimate therefore never meets an old record, as with
+  digests, and a new submission is read once (by the scorer), not twice.
+  What this gives up: a submission copied elsewhere or re-written with the
+  same bytes is scored again.
 
 Layout under the cache folder::
 
@@ -47,7 +60,8 @@ from .backends import Scorer, iter_scores
 from .config import ScoreOptions
 from .mixture import MixtureJob
 
-CACHE_FORMAT = 3  # 2: BLAKE2b file digests; 3: the digest index stamp holds st_ctime_ns (an older one is not trusted)
+CACHE_FORMAT = 4  # 2: BLAKE2b file digests; 3: the digest index stamp holds st_ctime_ns (an older one is not
+# trusted); 4: records hold si_sources, estimates are named by stamp unless their digest is known
 INDEX_FORMAT = CACHE_FORMAT  # of file_digests.json
 DIGEST_INDEX = "file_digests.json"
 _STAMP_LENGTH = 4  # size, mtime_ns, inode, ctime_ns
@@ -62,6 +76,7 @@ class FileDigests:
         self.index_path = index_path
         self._lock = threading.Lock()
         self._known: dict[str, list] = {}
+        self._archives: dict[str, tuple[str, list]] = {}  # extraction folder + os.sep -> (zip path, zip stamp)
         self._dirty = False
         if index_path is not None:
             self._known = _read_index(index_path)
@@ -89,10 +104,33 @@ class FileDigests:
             known = self._known.get(key)
         return key, stamp, (known[_STAMP_LENGTH] if known is not None and known[:_STAMP_LENGTH] == stamp else None)
 
+    def identity(self, path: str | Path) -> str:
+        """What names a submission file in a key, without reading it: its digest when remembered, else its stamp.
+
+        The stamp of a file extracted from a registered zip (:meth:`register_archive`) is the zip's path and
+        stamp and the member's path below the extraction folder (the extraction folder changes every run).
+        """
+        key, stamp, known = self._lookup(path)
+        if known is not None:
+            return known
+        for prefix, (archive, archive_stamp) in self._archives.items():
+            if key.startswith(prefix):
+                member = key[len(prefix):].replace(os.sep, "/")
+                return "zip:" + json.dumps([archive, archive_stamp, member, stamp[0]])
+        return "stamp:" + json.dumps([key, stamp])
+
+    def register_archive(self, folder: str | Path, archive: str | Path) -> None:
+        """The files below ``folder`` were extracted from the zip ``archive`` (see :meth:`identity`)."""
+        st = os.stat(archive)
+        with self._lock:
+            self._archives[os.path.join(os.path.abspath(folder), "")] = (
+                os.path.abspath(archive), [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns])
+
     def forget_under(self, folder: str | Path) -> None:
-        """Drop remembered digests below ``folder`` (e.g. a temporary extraction of a zip)."""
+        """Drop remembered digests below ``folder`` (e.g. a temporary extraction of a zip) and its registration."""
         prefix = os.path.join(os.path.abspath(folder), "")
         with self._lock:
+            self._archives.pop(prefix, None)
             for key in [k for k in self._known if k.startswith(prefix)]:
                 del self._known[key]
                 self._dirty = True
@@ -152,16 +190,22 @@ def options_fingerprint(options: ScoreOptions) -> dict:
 
 def job_files(job: MixtureJob) -> list[str]:
     """Every file a mixture's record depends on."""
-    return [job.mixture_path, *(t.path for t in job.targets), *(e.path for e in job.estimates)]
+    return [*reference_files(job), *(e.path for e in job.estimates)]
+
+
+def reference_files(job: MixtureJob) -> list[str]:
+    """The reference files of a mixture (the mixture and its targets): named by digest in the keys."""
+    return [job.mixture_path, *(t.path for t in job.targets)]
 
 
 def mixture_key(job: MixtureJob, options: ScoreOptions, digests: FileDigests) -> str:
-    """Content key of one mixture's record: hex sha256 over options, file names and file digests."""
+    """Key of one mixture's record: hex sha256 over options, file names, the reference files' digests and the
+    estimates' identities (:meth:`FileDigests.identity`)."""
     parts = {
         "options": options_fingerprint(options),
         "mixture": [job.name, digests.digest(job.mixture_path)],
         "targets": [[t.filename, t.label, digests.digest(t.path)] for t in job.targets],
-        "estimates": [[e.filename, e.label, digests.digest(e.path)] for e in job.estimates],
+        "estimates": [[e.filename, e.label, digests.identity(e.path)] for e in job.estimates],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -194,6 +238,14 @@ def _str_list(value) -> bool:
 
 
 _SCALAR = (str, int, float, bool, type(None))
+
+
+def _source_rows_ok(rows) -> bool:
+    """Per-source rows as :func:`s5eval.scoring.mixture.score_mixture` writes them."""
+    return isinstance(rows, list) and all(
+        isinstance(row, dict) and row.get("kind") in ("tp", "fn", "fp") and isinstance(row.get("label"), str)
+        and (row["kind"] != "tp" or _number(row.get("sdri")))
+        and all(isinstance(k, str) and isinstance(x, _SCALAR) for k, x in row.items()) for row in rows)
 _FIELD_CHECKS = {
     "soundscape": lambda v: isinstance(v, str),
     "ref_labels": _str_list, "est_labels": _str_list,
@@ -205,10 +257,8 @@ _FIELD_CHECKS = {
     "casa_sdr": lambda v: v is None or (isinstance(v, dict) and all(isinstance(k, str) and _number(x, True)
                                                                      for k, x in v.items())),
     "pairing": lambda v: isinstance(v, str),
-    "sources": lambda v: isinstance(v, list) and all(
-        isinstance(row, dict) and row.get("kind") in ("tp", "fn", "fp") and isinstance(row.get("label"), str)
-        and (row["kind"] != "tp" or _number(row.get("sdri")))
-        and all(isinstance(k, str) and isinstance(x, _SCALAR) for k, x in row.items()) for row in v),
+    "sources": lambda v: _source_rows_ok(v),
+    "si_sources": lambda v: _source_rows_ok(v),
     "findings": lambda v: isinstance(v, list) and all(
         isinstance(f, dict) and set(f) == _FINDING_FIELDS and all(isinstance(x, str) for x in f.values()) for f in v),
     "scored": lambda v: isinstance(v, bool),
@@ -318,9 +368,9 @@ class RecordCache:
             self._writer = None
 
     def keys(self, jobs: Iterable[MixtureJob], options: ScoreOptions, threads: int = 1) -> list[str]:
-        """The content key of each job; the files are hashed ``threads`` at a time first."""
+        """The key of each job; the reference files not hashed yet are hashed ``threads`` at a time first."""
         jobs = list(jobs)
-        self.digests.digest_all((path for job in jobs for path in job_files(job)), threads)
+        self.digests.digest_all((path for job in jobs for path in reference_files(job)), threads)
         return [mixture_key(job, options, self.digests) for job in jobs]
 
     def save(self) -> None:

@@ -18,6 +18,7 @@ from ..metrics.capi import CAPIResult, capi_from_matrices, class_matrices, nonfi
 from ..metrics.label_counts import label_counts
 from ..metrics.sdr import energy, error_energy
 from ..results.record import MixtureRecord, ReferenceFacts
+from ..validate.audio import shape_findings
 from .config import ScoreOptions
 
 
@@ -57,17 +58,7 @@ def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
     except AudioReadError as exc:
         findings.append(read_problem(exc, prefix, job.path))
         return None
-    problems = []
-    if info.channels != 1:
-        problems.append(error(prefix + "CHANNELS", job.path,
-                              f"has {info.channels} channels; a {role} must be mono (1 channel)"))
-    if info.samplerate != samplerate:
-        problems.append(error(prefix + "SAMPLE_RATE", job.path,
-                              f"is sampled at {info.samplerate} Hz; its mixture is at {samplerate} Hz"))
-    if info.frames != frames:
-        problems.append(error(prefix + "LENGTH", job.path,
-                              f"has {info.frames} samples; its mixture has {frames} "
-                              f"({frames / samplerate:.3f} s at {samplerate} Hz)"))
+    problems = shape_findings(info, job.path, samplerate, frames, role, prefix)
     if problems:
         findings.extend(problems)
         return None
@@ -171,8 +162,9 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     if options.si:
         from ..metrics.si_sdr import si_class_matrices
         si_matrices = si_class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture)
-        record.capi_si_sdri = capi_from_matrices(si_matrices, options.selection, options.penalty_fn,
-                                                 options.penalty_fp).value
+        si_chosen = capi_from_matrices(si_matrices, options.selection, options.penalty_fn, options.penalty_fp)
+        record.capi_si_sdri = si_chosen.value
+        record.si_sources = _source_rows(job, si_chosen)
         record.ca_si_sdri_2025 = ca_sdri_2025_from_matrices(record.est_labels, record.ref_labels, si_matrices).value
     figures = (record.capi_sdri_official, record.capi_sdri_paper, record.ca_sdri_2025,
                *(record.casa_sdr or {}).values(), record.capi_si_sdri, record.ca_si_sdri_2025)

@@ -16,12 +16,12 @@ from ..findings import Finding, ReferenceSetError, S5InputError, error, is_refer
 from ..io.archive import submission_folder
 from ..io.buffers import default_workers
 from ..io.refset import ReferenceSet, load_reference_set
-from ..io.submission import Submission, find_estimates, open_submission
+from ..io.submission import Submission, open_submission
 from ..labels import resolve_label_set
 from ..results.figures import METRIC_KEYS, METRICS, SI_METRICS
 from ..results.record import MixtureRecord
 from ..results.subsets import load_extra_subsets, memberships
-from ..validate import ValidateOptions, context_for, file_checks
+from ..validate import ValidateOptions, context_for, discover, header_checks
 from ..validate.context import Context
 from .aggregate import build_results, listing_digests
 from .backends import iter_scores
@@ -49,15 +49,46 @@ class ScoreRun:
         return METRIC_KEYS[self.config.metric]
 
 
-def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> tuple[ReferenceSet, Submission]:
-    """Discover the reference set and the submission, mapping estimates to soundscapes."""
+@dataclass
+class Prepared:
+    """A reference set and a submission discovered once: the submission's files listed and their names parsed.
+
+    ``ctx`` is the check context over the same :class:`Submission` (its
+    ``files`` are ``ctx.estimates``); ``findings`` what the listing and the name
+    checks found. ``submission.estimates`` holds what a run scores.
+    """
+
+    reference: ReferenceSet
+    submission: Submission
+    ctx: Context
+    findings: list[Finding]
+
+
+def discover_submission(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
+                        shown_root: str | None = None) -> Prepared:
+    """Load the reference set, open the submission and list and parse its estimate files, once.
+
+    The label set is resolved here, once per run (a bad one is a usage error, exit 2).
+    """
     try:
         labels = resolve_label_set(config.label_set)
     except ValueError as exc:
         raise S5InputError([error("E_LABEL_SET", str(config.label_set), str(exc))], exit_code=2) from None
     reference = load_reference_set(ref_path, labels)
-    submission = find_estimates(open_submission(sub_path), reference.mixtures, labels)
-    return reference, submission
+    submission = open_submission(sub_path)
+    # headers only, in one thread: the reads are tiny and the checks hold the GIL
+    options = ValidateOptions(label_set=config.label_set, decode=False, metadata=False, workers=1)
+    ctx = context_for(submission, labels, options, reference, shown_root=shown_root or str(sub_path))
+    findings = discover(ctx)
+    submission.findings = list(findings)
+    submission.estimates = submission.by_soundscape()
+    return Prepared(reference, submission, ctx, findings)
+
+
+def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> tuple[ReferenceSet, Submission]:
+    """The reference set and the submission, its estimates mapped to soundscapes (:func:`discover_submission`)."""
+    found = discover_submission(sub_path, ref_path, config)
+    return found.reference, found.submission
 
 
 def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | None = None,
@@ -86,23 +117,22 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
         return _run_score_folder(folder, source or str(sub_path), ref_path, config, progress, scorer)
 
 
-def check_files(submission: Submission, reference: ReferenceSet, config: ScoreConfig,
-                shown_root: str) -> tuple[list[Finding], list[str], Context]:
-    """Validate the estimate files (headers only); return the findings, the files with errors and the check context.
+def check_headers(prepared: Prepared) -> list[Finding]:
+    """The header checks of the discovered files (channels, rate, length, coverage), after the discovery's findings.
 
     Reference-set problems found on the way raise :class:`ReferenceSetError`.
     """
-    labels = resolve_label_set(config.label_set)
-    # headers only: a single thread is fastest (the reads are tiny and the checks hold the GIL)
-    options = ValidateOptions(label_set=config.label_set, decode=False, metadata=False, workers=1)
-    ctx = context_for(submission, labels, options, reference, shown_root=shown_root)
-    findings = file_checks(ctx)
+    findings = prepared.findings + header_checks(prepared.ctx)
     ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
+    return findings
+
+
+def files_with_errors(findings: Sequence[Finding], ctx: Context) -> list[str]:
+    """The paths (as strings) of the estimate files that have an error among ``findings``."""
     bad = {f.file for f in findings if f.is_error}
-    bad_files = [str(e.path) for e in ctx.estimates if e.shown in bad]
-    return findings, bad_files, ctx
+    return [str(e.path) for e in ctx.estimates if e.shown in bad]
 
 
 def package_findings(ctx: Context) -> list[Finding]:
@@ -118,7 +148,8 @@ def package_findings(ctx: Context) -> list[Finding]:
 
 def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
                       progress, scorer) -> ScoreRun:
-    reference, submission = prepare(folder, ref_path, config)
+    prepared = discover_submission(folder, ref_path, config, shown_root=str(sub_path))
+    reference, submission, ctx = prepared.reference, prepared.submission, prepared.ctx
     submission.source = str(sub_path)
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
     options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr",
@@ -126,16 +157,15 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     workers = config.workers or default_workers()
     skipped: set[str] = set()
     if config.force:  # the files with errors must be known before the jobs are made
-        findings, bad_files, ctx = check_files(submission, reference, config, str(sub_path))
-        skipped = set(bad_files)
+        findings = check_headers(prepared)
+        skipped = set(files_with_errors(findings, ctx))
         if skipped:
-            submission.estimates = {mix: kept for mix, files in submission.estimates.items()
-                                    if (kept := [e for e in files if str(e.path) not in skipped])}
+            submission.estimates = submission.by_soundscape(leave_out=skipped)
     jobs = jobs_for(reference, submission)
     records: list[MixtureRecord] = []
     with closing((scorer or iter_scores)(jobs, options, workers)) as scores:
         if not config.force:  # a process pool is already scoring while the files are checked here
-            findings, _, ctx = check_files(submission, reference, config, str(sub_path))
+            findings = check_headers(prepared)
             if any(f.is_error for f in findings):
                 raise S5InputError(findings + package_findings(ctx))
         around = package_findings(ctx)  # also while the pool scores

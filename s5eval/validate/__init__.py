@@ -6,7 +6,9 @@ One module per family of checks (``layout``, ``names``, ``audio``,
 a runner that collects **all** findings (``runner``).
 """
 from .context import ValidateOptions
-from .runner import ValidationReport, context_for, exit_code_for, file_checks, run_checks, validate_submission
+from .runner import (ValidationReport, context_for, discover, exit_code_for, file_checks, header_checks, run_checks,
+                     validate_submission)
 
-__all__ = ["ValidateOptions", "ValidationReport", "context_for", "exit_code_for", "file_checks", "run_checks",
+__all__ = ["ValidateOptions", "ValidationReport", "context_for", "discover", "exit_code_for", "file_checks",
+           "header_checks", "run_checks",
            "validate_submission"]

@@ -62,6 +62,26 @@ def _sample_findings(est: EstimateFile, info: AudioInfo) -> list[Finding]:
     return findings
 
 
+def shape_findings(info: AudioInfo, shown: str, rate: int, frames: int | None, role: str = "estimate",
+                   prefix: str = "E_") -> list[Finding]:
+    """A source file that is not mono, not at ``rate`` Hz or not ``frames`` samples long (None: not checked).
+
+    One definition for the estimates (``E_CHANNELS``, ``E_SAMPLE_RATE``, ``E_LENGTH``) and, with
+    ``prefix="E_REF_"``, the reference targets; scoring runs it again on the header of the file it reads.
+    """
+    findings = []
+    if info.channels != 1:
+        article = "an" if role[0] in "aeiou" else "a"
+        findings.append(error(prefix + "CHANNELS", shown,
+                              f"has {info.channels} channels; {article} {role} must be mono (1 channel)"))
+    if info.samplerate != rate:
+        findings.append(error(prefix + "SAMPLE_RATE", shown, f"is sampled at {info.samplerate} Hz; expected {rate} Hz"))
+    if frames is not None and info.frames != frames:
+        findings.append(error(prefix + "LENGTH", shown,
+                              f"has {info.frames} samples; its mixture has {frames} ({frames / rate:.3f} s at {rate} Hz)"))
+    return findings
+
+
 def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -> FileFacts:
     """All checks of one estimate against the expected rate (Hz) and length (samples, None: unknown)."""
     try:
@@ -77,13 +97,7 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
                               f"{max(0, layout.file_size - layout.data_offset)}"))
     if info.frames == 0:
         findings.append(error("E_EMPTY_AUDIO", est.shown, "holds no samples"))
-    if info.channels != 1:
-        findings.append(error("E_CHANNELS", est.shown, f"has {info.channels} channels; an estimate must be mono (1 channel)"))
-    if info.samplerate != rate:
-        findings.append(error("E_SAMPLE_RATE", est.shown, f"is sampled at {info.samplerate} Hz; expected {rate} Hz"))
-    if frames is not None and info.frames != frames:
-        findings.append(error("E_LENGTH", est.shown,
-                              f"has {info.frames} samples; its mixture has {frames} ({frames / rate:.3f} s at {rate} Hz)"))
+    findings += shape_findings(info, est.shown, rate, frames)
     if decode and not findings:
         try:
             findings.extend(_sample_findings(est, info))
@@ -166,7 +180,8 @@ def check_audio(ctx: Context) -> list[Finding]:
             facts = list(pool.map(run, ctx.estimates, chunksize=16))
     else:
         facts = [run(est) for est in ctx.estimates]
-    for fact in facts:
+    for est, fact in zip(ctx.estimates, facts):
+        est.info = fact.info  # the header facts live in the submission model
         findings.extend(fact.findings)
     if ctx.reference is None:
         findings.extend(_length_consistency(ctx, facts))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ..findings import shown_path
 from ..io.archive import DEFAULT_LIMITS, ArchiveLimits
-from ..io.filenames import SourceName
 from ..io.refset import ReferenceSet
+from ..io.submission import EstimateFile
 
 DCASE_RATE_HZ = 32_000
 
@@ -33,23 +33,6 @@ class ValidateOptions:
     workers: int | None = None
     metadata: bool = True
     limits: ArchiveLimits = DEFAULT_LIMITS
-
-
-@dataclass
-class EstimateFile:
-    """One WAV of the estimate folder and its parsed name (None when the name does not parse)."""
-
-    path: Path
-    shown: str
-    name: SourceName | None = None
-
-    @property
-    def soundscape(self) -> str | None:
-        return self.name.soundscape if self.name else None
-
-    @property
-    def label(self) -> str | None:
-        return self.name.label if self.name else None
 
 
 @dataclass

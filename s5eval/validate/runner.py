@@ -77,19 +77,26 @@ def exit_code_for(findings: list[Finding]) -> int:
 def context_for(submission: Submission, labels: tuple[str, ...], options: ValidateOptions,
                 reference: ReferenceSet | None = None, shown_root: str | None = None,
                 dev_reference: ReferenceSet | None = None) -> Context:
-    """A check context for an opened submission."""
+    """A check context for an opened submission; the checks fill the submission's ``files`` (the same list)."""
+    submission.files.clear()
     return Context(root=submission.root, shown_root=shown_root or str(submission.root), kind=submission.kind,
                    estimate_dir=submission.estimate_dir, label=submission.label, labels=tuple(labels),
-                   options=options, reference=reference, dev_reference=dev_reference)
+                   options=options, reference=reference, estimates=submission.files, dev_reference=dev_reference)
+
+
+def discover(ctx: Context) -> list[Finding]:
+    """List the estimate folder and parse every name: fills ``ctx.estimates`` (the submission's ``files``)."""
+    return list_estimates(ctx) + check_names(ctx)
+
+
+def header_checks(ctx: Context) -> list[Finding]:
+    """The audio headers (stored in each file's ``info``) and, with a reference set, the coverage."""
+    return check_audio(ctx) + check_coverage(ctx)
 
 
 def file_checks(ctx: Context) -> list[Finding]:
     """What bears on the scores: the estimate folder, the names, the audio, the coverage."""
-    findings = list_estimates(ctx)
-    findings += check_names(ctx)
-    findings += check_audio(ctx)
-    findings += check_coverage(ctx)
-    return findings
+    return discover(ctx) + header_checks(ctx)
 
 
 def metadata_checks(ctx: Context) -> list[Finding]:
