@@ -134,7 +134,13 @@ class FolderMixtures(Dataset):
 
 @dataclass
 class DataSpec:
-    """The ``data`` section of a config: where training and validation mixtures come from."""
+    """The ``data`` section of a config: where training and validation mixtures come from.
+
+    ``dev_set``: the official development set (``dev_set/``): training mixtures drawn from its ``split`` with
+    the official ``recipe`` (``train_size`` an epoch; :mod:`baseline.devset_data`), validation on
+    ``valid_list`` (default ``<dev_set>/metadata/valid.json``). Otherwise synthesized mixtures
+    (``synth``) or DCASE-layout folders (``train_folder``, ``val_folder``). ``silence_last``: targets fill
+    the first slots (the official order) instead of random ones."""
 
     train_size: int = 1000
     val_size: int = 50
@@ -145,11 +151,25 @@ class DataSpec:
     val_folder: str | None = None
     segment_seconds: float | None = None
     num_workers: int = 0
+    dev_set: str | None = None
+    split: str = "train"
+    recipe: dict | None = None
+    valid_list: str | None = None
+    silence_last: bool = False
 
 
 def build_datasets(spec: DataSpec, classes: Sequence[str], k_max: int,
                    generator: Callable[[Sequence[int]], ExampleLike] | None = None) -> tuple[Dataset, Dataset]:
     """Training and validation datasets of a config; ``generator`` replaces the synthesizer (tests)."""
+    if spec.dev_set:
+        from s5eval.synth.scene_recipe import SceneRecipe
+
+        from .devset_data import DevSetMixtures, ValidListMixtures
+
+        recipe = SceneRecipe.from_dict(spec.recipe)
+        return (DevSetMixtures(spec.dev_set, classes, k_max, spec.train_size, spec.seed, recipe, spec.split,
+                               spec.silence_last),
+                ValidListMixtures(spec.dev_set, classes, k_max, spec.valid_list))
     gen = generator or SynthGenerator(spec.synth)
     if spec.train_folder:
         train: Dataset = FolderMixtures(spec.train_folder, classes, k_max, spec.seed, spec.segment_seconds)

@@ -13,6 +13,13 @@ for the ablation of the paper's Fig. 4:
 * ``"pi"``   — plain PIT: any permutation among the active (non-silent) slots.
 
 SDR is in dB, ``10·log10((Σ s² + ε) / (Σ (s − ŝ)² + ε))`` as in :mod:`s5eval.metrics.sdr`.
+
+Averaging (``average``): ``"active"`` divides a mixture's summed SDR by its number of
+active slots and averages over the mixtures that have one (eq. 3 read literally);
+``"all_slots"`` divides by K_max — silence slots count as 0 dB — and averages over
+every mixture of the batch, as the official ``class_aware_pit.py`` does (its score
+is the mean over all S slots of a matrix whose silence diagonal is 0, then
+``.mean()`` over the batch). The best permutation is the same either way.
 The tagger is trained with permutation-invariant cross-entropy over its K_max
 tracks (:func:`pit_cross_entropy`), so repeated labels can be predicted.
 """
@@ -26,6 +33,7 @@ import torch.nn.functional as F
 
 EPS = 1.1920929e-07  # float32 machine epsilon, as the metric uses
 SDR_VARIANTS = ("ca_pi", "ca", "pi")
+AVERAGES = ("active", "all_slots")
 
 
 @lru_cache(maxsize=8)
@@ -52,8 +60,9 @@ def pairwise_sdr(estimates: torch.Tensor, references: torch.Tensor, eps: float =
     return 10.0 * torch.log10((ref_energy[:, None, :] + eps) / (err + eps))
 
 
-def _permutation_scores(sdr: torch.Tensor, active: torch.Tensor, perms: torch.Tensor) -> torch.Tensor:
-    """Mean SDR over active reference slots for every permutation: (B, P).
+def _permutation_scores(sdr: torch.Tensor, active: torch.Tensor, perms: torch.Tensor,
+                        all_slots: bool = False) -> torch.Tensor:
+    """Mean SDR over active reference slots (or over all K slots, silence as 0) for every permutation: (B, P).
 
     Permutation p pairs reference slot k with output slot perms[p, k].
     """
@@ -62,21 +71,25 @@ def _permutation_scores(sdr: torch.Tensor, active: torch.Tensor, perms: torch.Te
     # sdr[b, perms[p, k], k] -> (B, P, K)
     picked = sdr[:, perms, ref_idx]
     weights = active.float()[:, None, :]
+    if all_slots:
+        return (picked * weights).sum(-1) / k
     n_active = active.float().sum(-1).clamp_min(1.0)[:, None]
     return (picked * weights).sum(-1) / n_active
 
 
 def separation_losses(estimates: torch.Tensor, references: torch.Tensor, labels: torch.Tensor, silence: int,
                       variant: str = "ca_pi", generator: torch.Generator | None = None,
-                      eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
+                      eps: float = EPS, average: str = "active") -> tuple[torch.Tensor, torch.Tensor]:
     """Per-mixture SDR loss (dB, lower is better) of the chosen ``variant``, shape (B,), and the (B,) mask
     of mixtures that have at least one active slot (the loss of the others is 0 and meaningless).
 
     ``estimates`` and ``references``: (B, K, T) samples; ``labels``: (B, K) class
-    indices of the queries, ``silence`` marking an empty slot.
+    indices of the queries, ``silence`` marking an empty slot; ``average`` as in the module docstring.
     """
     if variant not in SDR_VARIANTS:
         raise ValueError(f"variant must be one of {SDR_VARIANTS}, not {variant!r}")
+    if average not in AVERAGES:
+        raise ValueError(f"average must be one of {AVERAGES}, not {average!r}")
     k = labels.shape[1]
     perms = permutations(k, labels.device)  # (P, K)
     active = labels != silence  # (B, K)
@@ -84,7 +97,7 @@ def separation_losses(estimates: torch.Tensor, references: torch.Tensor, labels:
     # a permutation is allowed when every slot keeps its key (class, or active flag for PIT)
     allowed = (key[:, perms] == key[:, None, :]).all(-1)  # (B, P); the identity always is
     sdr = pairwise_sdr(estimates, references, eps)
-    scores = _permutation_scores(sdr, active, perms)  # (B, P), mean SDR in dB
+    scores = _permutation_scores(sdr, active, perms, average == "all_slots")  # (B, P), mean SDR in dB
     if variant == "ca":
         noise = torch.rand(allowed.shape, device=labels.device, generator=generator)
         choice = noise.masked_fill(~allowed, -1.0).argmax(-1)
@@ -97,9 +110,12 @@ def separation_losses(estimates: torch.Tensor, references: torch.Tensor, labels:
 
 def separation_loss(estimates: torch.Tensor, references: torch.Tensor, labels: torch.Tensor, silence: int,
                     variant: str = "ca_pi", generator: torch.Generator | None = None,
-                    eps: float = EPS) -> torch.Tensor:
-    """Mean of :func:`separation_losses` over the mixtures with a target (dB); 0 when none has one."""
-    losses, has_target = separation_losses(estimates, references, labels, silence, variant, generator, eps)
+                    eps: float = EPS, average: str = "active") -> torch.Tensor:
+    """The batch's SDR loss (dB): with ``average="active"`` the mean of :func:`separation_losses` over the mixtures
+    with a target (0 when none has one); with ``"all_slots"`` the mean over every mixture, as the official loss."""
+    losses, has_target = separation_losses(estimates, references, labels, silence, variant, generator, eps, average)
+    if average == "all_slots":
+        return losses.mean()
     return (losses * has_target).sum() / has_target.sum().clamp_min(1)
 
 

@@ -1,15 +1,16 @@
-"""Training loop of the baseline: both stages in one run, on CUDA (bf16 autocast) or CPU, one or many processes.
+"""Training loop of the baseline: a joint run or the official recipe's separate runs, on CUDA or CPU, one or many
+processes.
 
-    python -m baseline.train baseline/configs/tiny.yaml --workdir runs/tiny
-    torchrun --nproc_per_node 4 -m baseline.train baseline/configs/dcase.yaml --workdir runs/dcase
+    python -m baseline.train tiny --workdir runs/tiny
+    torchrun --nproc_per_node 4 -m baseline.train dcase --run tagger --dev-set data/dev_set --workdir runs/tagger
 
-The separator is trained with oracle queries and the SDR loss of the config
-(eq. 3 by default), the tagger with PIT cross-entropy, in the same step with
-one Adam optimiser (a parameter group each). Under torchrun (``WORLD_SIZE`` > 1)
-the step runs in DistributedDataParallel (NCCL on CUDA, gloo on CPU) and every
-process sees its share of the mixtures. ``WORKDIR`` receives ``last.pt``
-(resumed from automatically), ``best.pt`` (highest validation CAPI-SDRi) and
-``log.csv``.
+What a step trains is the config's ``stage`` (:mod:`baseline.runs`): ``joint`` (tagger and
+separator together, one AdamW with a parameter group each), ``tagger`` or ``separator``.
+Under torchrun (``WORLD_SIZE`` > 1) the step runs in DistributedDataParallel (NCCL on
+CUDA, gloo on CPU), every process sees its share of the mixtures, and with
+``train.sync_batchnorm`` the batch statistics are those of the global batch
+(:mod:`baseline.syncbn`). ``WORKDIR`` receives ``last.pt`` (resumed from automatically),
+``best.pt`` (by ``train.monitor``) and ``log.csv``.
 """
 from __future__ import annotations
 
@@ -31,28 +32,16 @@ from s5eval import CAPISDRi
 
 from .config import Config, load_config, resolve_config
 from .data import ExampleLike, build_datasets
-from .losses import pit_cross_entropy, separation_loss
 from .models.system import S5System, build_system, count_parameters
+from .runs import TrainStep, build_run
+from .stages import StageNetError
+from .syncbn import convert_sync_batchnorm
 
 CHECKPOINT_FORMAT = "s5eval-baseline/1"
 LOG_COLUMNS = ["epoch", "step", "elapsed_s", "train_loss", "sdr_loss_db", "tagger_ce", "val_capi_sdri",
-               "val_accuracy_src", "val_accuracy_mix", "val_oracle_capi_sdri"]
-
-
-class TrainStep(nn.Module):
-    """One forward pass of training: (SDR loss in dB, PIT cross-entropy in nats)."""
-
-    def __init__(self, system: S5System, variant: str):
-        super().__init__()
-        self.system = system
-        self.variant = variant
-
-    def forward(self, mixture: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor):
-        logits = self.system.tagger(mixture)
-        estimates = self.system.separator(mixture, labels)
-        sdr_loss = separation_loss(estimates, targets, labels, self.system.silence_index, self.variant)
-        ce = pit_cross_entropy(logits, labels)
-        return sdr_loss, ce
+               "val_accuracy_src", "val_accuracy_mix", "val_oracle_capi_sdri"]  # of a joint run
+__all__ = ["CHECKPOINT_FORMAT", "LOG_COLUMNS", "StageNetError", "TrainResult", "TrainStep", "checkpoint_state", "load_checkpoint",
+           "save_checkpoint", "slim_checkpoint", "system_from_checkpoint", "train"]
 
 
 @dataclass
@@ -178,7 +167,10 @@ def slim_checkpoint(state: dict[str, Any]) -> dict[str, Any]:
     """A checkpoint for inference: weights, config, classes and progress; no optimiser state."""
     keep = ("format", "config", "classes", "epoch", "step", "best", "nparams", "validation")
     slim = {k: plain(state.get(k)) for k in keep}
-    slim["model"] = {k: v.detach().cpu().clone().contiguous() for k, v in state["model"].items()}
+    key = "state_dict" if "state_dict" in state and "model" not in state else "model"
+    if key == "state_dict":
+        slim["stage"] = state.get("stage")
+    slim[key] = {k: v.detach().cpu().clone().contiguous() for k, v in state[key].items()}
     slim["optimizer"] = None
     return slim
 
@@ -197,6 +189,10 @@ def system_from_checkpoint(state: dict[str, Any]) -> tuple[S5System, Config]:
     """Rebuild the system of a checkpoint and load its weights."""
     from .config import config_from_dict
 
+    if state.get("stage", "joint") != "joint" or "model" not in state:
+        raise ValueError(f"this is a checkpoint of a '{state.get('stage')}' run (one stage of the official recipe), "
+                         "not a whole system; official-architecture runs load with --tagger-ckpt and "
+                         "--separator-ckpt")
     config = config_from_dict(state["config"])
     system = build_system(state["classes"], config.model, config.k_max, config.n_channels, config.sample_rate)
     system.load_state_dict(state["model"])
@@ -221,15 +217,44 @@ class TrainResult:
     epochs: int
     last_validation: dict[str, Any] | None
     nparams: int
-    system: S5System | None = None
+    system: nn.Module | None = None  # the S5System of a joint run, the wrapped network of a stage run
+
+
+def _run_state(config: Config, run, optimizer: torch.optim.Optimizer | None, epoch: int, step: int, best: float,
+               validation: dict[str, Any] | None) -> dict[str, Any]:
+    """A checkpoint of any run: a joint run's is :func:`checkpoint_state`'s layout; a stage run's holds its network
+    under ``state_dict`` (prefix ``model.``) and ``stage``."""
+    if run.stage == "joint":
+        return checkpoint_state(config, run.module, optimizer, epoch, step, best, validation)
+    return {"format": CHECKPOINT_FORMAT, "stage": run.stage, "config": plain(config.to_dict()),
+            "classes": list(config.classes), **run.weights(),
+            "optimizer": optimizer.state_dict() if optimizer else None, "epoch": int(epoch), "step": int(step),
+            "best": float(best), "nparams": int(count_parameters(run.module)), "validation": plain(validation)}
+
+
+def _score(spec, figures: dict[str, Any]) -> float:
+    """Higher is better: CAPI-SDRi (dB), or minus the validation loss."""
+    value = figures.get("capi_sdri") if spec.monitor == "capi_sdri" else figures.get("val_loss")
+    if value is None:
+        return -math.inf
+    return float(value) if spec.monitor == "capi_sdri" else -float(value)
+
+
+def _init_weights(run, path: str, runtime: Runtime) -> None:
+    """Start from the weights (only) of another run's checkpoint (the tagger's second run)."""
+    state = load_checkpoint(path, "cpu")
+    run.load_weights(state)
+    _log(runtime, f"weights from {path} (epoch {state.get('epoch')}, step {state.get('step')})")
 
 
 def train(config: Config, workdir: str | Path, resume: bool = True,
           generator: Callable[[Sequence[int]], ExampleLike] | None = None) -> TrainResult:
-    """Train the system of ``config``, writing checkpoints and ``log.csv`` under ``workdir``.
+    """Train the run of ``config`` (its ``stage``), writing checkpoints and ``log.csv`` under ``workdir``.
 
-    ``generator`` replaces the synthesizer (a seed -> example callable), for tests.
+    ``generator`` replaces the synthesizer (a seed -> example callable), for tests. A missing dev set or starting
+    checkpoint is a :class:`~baseline.config.ConfigError` before anything starts.
     """
+    check_inputs(config)
     runtime = setup_runtime(config.train.device)
     spec = config.train
     workdir = Path(workdir)
@@ -238,53 +263,67 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
     torch.manual_seed(spec.seed + runtime.rank)
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    classes = config.classes
-    system = build_system(classes, config.model, config.k_max, config.n_channels, config.sample_rate)
-    system.to(runtime.device)
-    step_module: nn.Module = TrainStep(system, config.loss.separation)
+    last_path, best_path, log_path = workdir / "last.pt", workdir / "best.pt", workdir / "log.csv"
+    resuming = resume and last_path.is_file()
+    tagger_spec = config.model.get("tagger", {})
+    if (config.stage == "tagger" and tagger_spec.get("arch", "track") != "track" and not resuming
+            and tagger_spec.get("finetuning_layers", "head") != "head" and not spec.init_from):
+        from .config import ConfigError
+
+        raise ConfigError("this tagger run fine-tunes backbone blocks and continues the head-only run: give that "
+                          "run's checkpoint with --init-from (e.g. runs/tagger/best.pt)")
+    run = build_run(config, pretrained=not (resuming or spec.init_from))
+    if spec.init_from and not resuming:
+        _init_weights(run, spec.init_from, runtime)
+    module = run.module
+    if runtime.distributed and spec.sync_batchnorm:
+        convert_sync_batchnorm(run.step, runtime.device)  # in place: the BatchNorms inside the networks
+    module.to(runtime.device)
+    step_module: nn.Module = run.step
     if runtime.distributed:
         ids = [runtime.device.index] if runtime.device.type == "cuda" else None
-        unused = config.model.get("tagger", {}).get("backbone") == "m2d"  # the ViT's class token is not used
+        # stage runs: the official strategy ddp_find_unused_parameters_true (frozen layers, unused FiLM slots)
+        unused = run.stage != "joint" or config.model.get("tagger", {}).get("backbone") == "m2d"
         step_module = nn.parallel.DistributedDataParallel(step_module, device_ids=ids, find_unused_parameters=unused)
-    optimizer = torch.optim.AdamW([
-        {"params": system.tagger.parameters(), "lr": spec.lr_tagger},
-        {"params": system.separator.parameters(), "lr": spec.lr_separator},
-    ], weight_decay=spec.weight_decay)
-    base_lrs = [spec.lr_tagger, spec.lr_separator]
+    groups = run.param_groups()
+    optimizer = torch.optim.AdamW(groups, weight_decay=spec.weight_decay, betas=tuple(spec.betas), eps=spec.eps,
+                                  amsgrad=spec.amsgrad)
+    base_lrs = [g["lr"] for g in groups]
 
     epoch, step, best = 0, 0, -math.inf
-    last_path, best_path, log_path = workdir / "last.pt", workdir / "best.pt", workdir / "log.csv"
-    if resume and last_path.is_file():
+    if resuming:
         state = load_checkpoint(last_path, runtime.device)
-        system.load_state_dict(state["model"])
+        run.load_weights(state)
         optimizer.load_state_dict(state["optimizer"])
         epoch, step, best = state["epoch"], state["step"], state.get("best", -math.inf)
         _log(runtime, f"resumed from {last_path} at epoch {epoch}, step {step}")
 
-    train_set, val_set = build_datasets(config.data, classes, config.k_max, generator)
+    train_set, val_set = build_datasets(config.data, config.classes, config.k_max, generator)
     sampler = DistributedSampler(train_set, runtime.world_size, runtime.rank, shuffle=True,
                                  seed=spec.seed) if runtime.distributed else None
     loader = DataLoader(train_set, batch_size=spec.batch_size, sampler=sampler, shuffle=sampler is None,
                         num_workers=config.data.num_workers, drop_last=True,
                         persistent_workers=False, pin_memory=runtime.device.type == "cuda")
     val_loader = DataLoader(val_set, batch_size=spec.val_batch_size, num_workers=config.data.num_workers)
-    nparams = count_parameters(system)
-    _log(runtime, f"training '{config.name}' on {runtime.device} x{runtime.world_size}: {nparams:,} parameters "
-                  f"(tagger {count_parameters(system.tagger):,}, separator {count_parameters(system.separator):,})")
+    nparams = count_parameters(module)
+    _log(runtime, f"training '{config.name}'{f' run {config.run}' if config.run else ''} ({run.stage}) on "
+                  f"{runtime.device} x{runtime.world_size}: {nparams:,} parameters, "
+                  f"{sum(p.numel() for g in groups for p in g['params']):,} trainable")
+    columns = ["epoch", "step", "elapsed_s", *run.train_columns, *run.val_columns]
     if runtime.is_main and not log_path.is_file():
         with log_path.open("w", newline="") as fh:
-            csv.writer(fh).writerow(LOG_COLUMNS)
+            csv.writer(fh).writerow(columns)
 
     started = time.monotonic()
     last_val: dict[str, Any] | None = None
     stop = False
-    system.train()
+    module.train()
     while epoch < spec.epochs and not stop:
         if hasattr(train_set, "set_epoch"):
             train_set.set_epoch(epoch)
         if sampler is not None:
             sampler.set_epoch(epoch)
-        sums = torch.zeros(3, device=runtime.device)  # loss, sdr loss, ce
+        sums = torch.zeros(len(run.train_columns), device=runtime.device)
         n_batches = 0
         for batch in loader:
             for group, base in zip(optimizer.param_groups, base_lrs):
@@ -293,21 +332,21 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
             labels = batch["labels"].to(runtime.device, non_blocking=True)
             targets = batch["targets"].to(runtime.device, non_blocking=True)
             with autocast(runtime.device, spec.amp):
-                sdr_loss, ce = step_module(mixture, labels, targets)
-            loss = sdr_loss + config.loss.tagger_weight * ce
+                outputs = step_module(mixture, labels, targets)
+            loss, logged = run.loss(outputs)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if spec.grad_clip:  # each stage on its own, so the SDR gradients do not shrink the tagger's
-                nn.utils.clip_grad_norm_(system.tagger.parameters(), spec.grad_clip)
-                nn.utils.clip_grad_norm_(system.separator.parameters(), spec.grad_clip)
+            if spec.grad_clip:
+                run.clip(spec.grad_clip)
             optimizer.step()
             step += 1
             n_batches += 1
-            sums += torch.stack([loss.detach(), sdr_loss.detach(), ce.detach()])
+            sums += torch.stack([v.detach().float() for v in logged])
             if step % spec.log_every == 0:
                 avg = (sums / n_batches).tolist()
-                _log(runtime, f"epoch {epoch + 1} step {step}: loss {avg[0]:.3f} (SDR loss {avg[1]:.2f} dB, "
-                              f"tagger CE {avg[2]:.3f}) {time.monotonic() - started:.0f} s")
+                _log(runtime, f"epoch {epoch + 1} step {step}: "
+                              + ", ".join(f"{c} {v:.3f}" for c, v in zip(run.train_columns, avg))
+                              + f" {time.monotonic() - started:.0f} s")
             stop = _should_stop(runtime, spec, step, started)
             if stop:
                 break
@@ -317,17 +356,17 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
         epoch += 1
         avg = (sums / max(n_batches, 1)).tolist()
         if runtime.is_main:
-            last_val = evaluate(system, val_loader, runtime.device, spec.amp)
-            _log(runtime, f"epoch {epoch} validation: CAPI-SDRi {_fmt(last_val['capi_sdri'])} dB, "
-                          f"accuracy_src {_fmt(last_val['accuracy_src'])} %, accuracy_mix "
-                          f"{_fmt(last_val['accuracy_mix'])} %, oracle-label CAPI-SDRi "
-                          f"{_fmt(last_val['oracle_capi_sdri'])} dB")
+            module.eval()
+            last_val = run.evaluate(val_loader, runtime.device, lambda: autocast(runtime.device, spec.amp))
+            module.train()
+            figures = run.row(last_val)
+            _log(runtime, f"epoch {epoch} validation: "
+                          + ", ".join(f"{c} {_fmt(v)}" for c, v in zip(run.val_columns, figures)))
             with log_path.open("a", newline="") as fh:
-                csv.writer(fh).writerow([epoch, step, round(time.monotonic() - started, 1), *(round(a, 4) for a in avg),
-                                         last_val["capi_sdri"], last_val["accuracy_src"], last_val["accuracy_mix"],
-                                         last_val["oracle_capi_sdri"]])
-            score = last_val["capi_sdri"] if last_val["capi_sdri"] is not None else -math.inf
-            state = checkpoint_state(config, system, optimizer, epoch, step, max(best, score), last_val)
+                csv.writer(fh).writerow([epoch, step, round(time.monotonic() - started, 1),
+                                         *(round(a, 4) for a in avg), *figures])
+            score = _score(spec, last_val)
+            state = _run_state(config, run, optimizer, epoch, step, max(best, score), last_val)
             save_checkpoint(last_path, state)
             if score > best:
                 best = score
@@ -336,7 +375,7 @@ def train(config: Config, workdir: str | Path, resume: bool = True,
             dist.barrier()
     if runtime.distributed:
         dist.destroy_process_group()
-    return TrainResult(workdir, step, epoch, last_val, nparams, system)
+    return TrainResult(workdir, step, epoch, last_val, nparams, module)
 
 
 def _should_stop(runtime: Runtime, spec, step: int, started: float) -> bool:
@@ -355,23 +394,56 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def apply_overrides(config: Config, dev_set: str | None = None, init_from: str | None = None,
+                    max_minutes: float | None = None) -> Config:
+    """Command-line values over the config's: the dev set folder, the checkpoint to start from, a time limit."""
+    if dev_set is not None:
+        config.data.dev_set = dev_set
+    if init_from is not None:
+        config.train.init_from = init_from
+    if max_minutes is not None:
+        config.train.max_minutes = max_minutes
+    return config
+
+
+def check_inputs(config: Config) -> None:
+    """Refuse early, with one sentence, what would fail later: a missing dev set or starting checkpoint."""
+    from .config import ConfigError
+
+    if config.data.dev_set is not None and not Path(config.data.dev_set).is_dir():
+        raise ConfigError(f"data.dev_set {config.data.dev_set} is not a folder: give the official development "
+                          "set (dev_set/) with --dev-set")
+    if config.train.init_from is not None and not Path(config.train.init_from).is_file():
+        raise ConfigError(f"train.init_from {config.train.init_from} does not exist: give the checkpoint of the "
+                          "previous run (e.g. runs/tagger/best.pt) with --init-from")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Train the S5 baseline (tagger + ResUNetK).")
+    from .config import ConfigError
+
+    parser = argparse.ArgumentParser(description="Train the S5 baseline (a joint run, or one run of the official "
+                                                 "recipe: tagger, tagger_2blks, separator).")
     parser.add_argument("config", help="YAML configuration: a file, or a bundled name "
                                        "(tiny, dcase; see baseline/configs)")
     parser.add_argument("--workdir", required=True, help="folder for checkpoints and log.csv")
+    parser.add_argument("--run", default=None, help="which run of a config with several (dcase: tagger, "
+                                                    "tagger_2blks, separator; default the first)")
+    parser.add_argument("--dev-set", default=None, help="the official development set folder (dev_set/)")
+    parser.add_argument("--init-from", default=None, help="checkpoint whose weights start the run")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if WORKDIR/last.pt exists")
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="stop after this many minutes (overrides the config)")
     args = parser.parse_args(argv)
     if args.max_minutes is not None and not args.max_minutes >= 0:
         parser.error("--max-minutes must be 0 or more")
-    config = load_config(resolve_config(args.config))
-    if args.max_minutes is not None:
-        config.train.max_minutes = args.max_minutes
-    train(config, args.workdir, resume=not args.no_resume)
+    try:
+        config = apply_overrides(load_config(resolve_config(args.config), args.run), args.dev_set, args.init_from,
+                                 args.max_minutes)
+        train(config, args.workdir, resume=not args.no_resume)
+    except (ConfigError, StageNetError, ValueError) as exc:
+        parser.exit(2, f"error: {exc}\n")
     return 0
 
 

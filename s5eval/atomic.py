@@ -83,7 +83,7 @@ def create_temporary(path: Path) -> tuple[int, Path]:
 
 def clean_stale_temp_files(folder: str | Path, max_age_s: float = STALE_AFTER_S) -> list[Path]:
     """Remove our temporary files (``.<name>.<…>.tmp``) older than ``max_age_s`` in ``folder``; return them."""
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         entries = list(os.scandir(folder))
@@ -110,7 +110,7 @@ def _clean_once(folder: Path) -> None:
     clean_stale_temp_files(folder)
 
 
-def _write_temp(path: Path, writer: Callable[[TextIO], None], durable: bool) -> Path:
+def _write_temp(path: Path, writer: Callable[[TextIO], object], durable: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_once(path.parent)
     fd, tmp = create_temporary(path)
@@ -187,7 +187,7 @@ def atomic_batch() -> Iterator[AtomicBatch]:
         batch.discard()
 
 
-def write_atomic(path: str | Path, writer: Callable[[TextIO], None], durable: bool = True) -> None:
+def write_atomic(path: str | Path, writer: Callable[[TextIO], object], durable: bool = True) -> None:
     """Write a text file through ``writer``; readers see the old file or the complete new one.
 
     ``durable``: flush the file to disk before the rename, so that it survives a

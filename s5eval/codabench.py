@@ -278,8 +278,8 @@ def write_bundle(ref: str | Path, out_dir: str | Path, config: ScoreConfig | Non
                                exit_code=EXIT_USAGE)
     if config.metric not in METRIC_KEYS:
         raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=EXIT_USAGE)
-    dates = [_phase_date(option, value) for option, value in (("--start", options.start), ("--end", options.end))]
-    if None not in dates and dates[1] <= dates[0]:
+    start_at, end_at = _phase_date("--start", options.start), _phase_date("--end", options.end)
+    if start_at is not None and end_at is not None and end_at <= start_at:
         raise S5InputError([error("E_USAGE", "", "--end must come after --start")], exit_code=EXIT_USAGE)
     try:
         labels = resolve_label_set(config.label_set)

@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from s5eval.calibration import KINDS, write_reference_submission
+from s5eval.calibration import KINDS
+from s5eval.calibration.writer import write_reference_submission
 from s5eval.cli import cli
 from s5eval.scoring.config import ScoreConfig
 from s5eval.scoring.run import run_score

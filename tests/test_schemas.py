@@ -94,3 +94,32 @@ def test_results_json_written_by_score_follows_its_schema(metric):
     assert list(schema_errors("results", data)) == []
     broken = dict(data, summary=dict(data["summary"], accuracy_mix=140.0))
     assert list(schema_errors("results", broken))
+
+
+def test_the_typed_results_document_the_schema_and_a_run_name_the_same_keys():
+    """s5eval.results.document (Python types), schemas/results.schema.json and what runs with every metric write."""
+    from typing import get_type_hints
+
+    from s5eval.results.document import ClassFigures, Figures, Provenance, ResultsDocument, Summary
+    from s5eval.results.figures import METRICS
+
+    schema = load_schema("results")
+    assert set(get_type_hints(ResultsDocument)) == set(schema["properties"]) == set(schema["required"])
+    assert set(get_type_hints(Figures)) == set(schema["$defs"]["figures"]["properties"])
+    assert set(get_type_hints(Summary)) - set(get_type_hints(Figures)) == {"metric", "n_skipped"}
+    assert set(get_type_hints(ClassFigures)) == set(schema["properties"]["per_class"]["additionalProperties"]["properties"])
+    assert set(get_type_hints(Provenance)) == set(schema["properties"]["provenance"]["properties"])
+    written: dict[str, set[str]] = {"figures": set(), "summary": set(), "class": set(), "provenance": set()}
+    for metric in METRICS:
+        results = run_score(VALID, SAMPLES / "ref", ScoreConfig(metric=metric, workers=1, n_resamples=20)).results
+        assert list(schema_errors("results", json.loads(json.dumps(results)))) == []
+        for figures in results["subsets"].values():
+            written["figures"] |= set(figures)
+        written["summary"] |= set(results["summary"])
+        for figures in results["per_class"].values():
+            written["class"] |= set(figures)
+        written["provenance"] |= set(results["provenance"])
+    assert written["figures"] <= set(get_type_hints(Figures))
+    assert written["summary"] <= set(get_type_hints(Summary))
+    assert written["class"] == set(get_type_hints(ClassFigures))
+    assert written["provenance"] == set(get_type_hints(Provenance))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from s5eval.calibration import write_reference_submission
+from s5eval.calibration.writer import write_reference_submission
 from s5eval.cli import cli
 from s5eval.io.package import zip_package
 from s5eval.io.submission_package import find_submission_package

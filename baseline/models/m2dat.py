@@ -293,7 +293,9 @@ class M2dAt(nn.Module):
                  finetuning_layers: str = "head", head_layer: str = "average_linear",
                  head_args: Mapping | None = None, ref_channel: int | None = None,
                  weight_file: str | Path | None = None,
-                 input_size=(80, 1001), patch_size=(16, 16), sr: str = "32k"):
+                 input_size=(80, 1001), patch_size=(16, 16), sr: str = "32k", encoder: Mapping | None = None):
+        """``encoder``: ``dim``/``depth``/``heads`` of the ViT (default ViT-B: 768/12/12; smaller ones are for
+        tests, they cannot load the M2D weight file)."""
         super().__init__()
         if weight_file is not None:
             input_size, patch_size, sr = _sizes_from_weight_name(weight_file)
@@ -302,7 +304,7 @@ class M2dAt(nn.Module):
         self.num_classes, self.num_outputs, self.ref_channel = num_classes, num_outputs, ref_channel
         self.finetuning_layers = finetuning_layers
         self.sample_rate = _SR_SETTINGS[sr][0]
-        self.backbone = M2DEncoder(input_size, patch_size)
+        self.backbone = M2DEncoder(input_size, patch_size, **dict(encoder or {}))
         self.feature_d = self.backbone.dim * self.backbone.grid[0]  # 768 * 5 = 3840
         self.head_norm = nn.BatchNorm1d(self.feature_d, affine=False)
         if head_layer == "average_linear":

@@ -49,27 +49,42 @@ def baseline_group() -> None:
               help="Continue from WORKDIR/last.pt when it exists.")
 @click.option("--max-minutes", type=click.FloatRange(min=0.0), default=None,
               help="Stop after this many minutes (overrides the config).")
+@click.option("--run", "run_name", default=None,
+              help="Which run of a config with several (dcase: tagger, tagger_2blks, separator; default the first).")
+@click.option("--dev-set", default=None, type=click.Path(path_type=Path),
+              help="The official development set folder (dev_set/), for configs that read it.")
+@click.option("--init-from", default=None, type=click.Path(path_type=Path),
+              help="Checkpoint whose weights start the run (dcase tagger_2blks: the tagger run's best.pt).")
 @exits_on_input_error
-def train_command(config: str, workdir: Path | None, resume: bool, max_minutes: float | None) -> None:
-    """Train the tagger and the separator with the YAML CONFIG (a file, or a bundled name: tiny, dcase).
+def train_command(config: str, workdir: Path | None, resume: bool, max_minutes: float | None, run_name: str | None,
+                  dev_set: Path | None, init_from: Path | None) -> None:
+    """Train with the YAML CONFIG (a file, or a bundled name: tiny, dcase).
 
-    A bundled name wins over a file or folder of that name in the current directory.
+    tiny trains tagger and separator together on the CPU; dcase is the official recipe, three separate
+    runs chosen with --run. A bundled name wins over a file or folder of that name in the current directory.
     """
     _require_torch()
     from baseline.config import ConfigError, load_config, resolve_config
-    from baseline.train import train
+    from baseline.train import StageNetError, apply_overrides, train
+
+    from ..synth.devset import DevSetError
 
     config = resolve_config(config)
     try:
-        cfg = load_config(config)
-    except ConfigError as exc:
+        cfg = apply_overrides(load_config(config, run_name), None if dev_set is None else str(dev_set),
+                              None if init_from is None else str(init_from), max_minutes)
+        result = train(cfg, workdir or Path("runs") / (f"{cfg.name}_{cfg.run}" if cfg.run else cfg.name),
+                       resume=resume)
+    except (ConfigError, StageNetError, DevSetError) as exc:
         raise S5InputError([error("E_BASELINE_CONFIG", str(config), str(exc))], EXIT_USAGE) from None
-    if max_minutes is not None:
-        cfg.train.max_minutes = max_minutes
-    result = train(cfg, workdir or Path("runs") / cfg.name, resume=resume)
     val = result.last_validation or {}
-    click.echo(f"trained {result.steps} steps, {result.epochs} epochs -> {result.workdir}; "
-               f"validation CAPI-SDRi {val.get('capi_sdri')} dB, accuracy_src {val.get('accuracy_src')} %")
+    if cfg.stage == "joint":
+        click.echo(f"trained {result.steps} steps, {result.epochs} epochs -> {result.workdir}; "
+                   f"validation CAPI-SDRi {val.get('capi_sdri')} dB, accuracy_src {val.get('accuracy_src')} %")
+    else:
+        shown = ", ".join(f"{k} {v}" for k, v in val.items())
+        click.echo(f"trained the {cfg.stage} ({cfg.run or cfg.name}) {result.steps} steps, {result.epochs} epochs "
+                   f"-> {result.workdir}; validation {shown}")
 
 
 @baseline_group.command("infer")

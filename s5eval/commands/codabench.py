@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import click
 
-from ..render.terminal import stderr, stdout
-from ..scoring.config import ScoreConfig
 from .common import exits_on_input_error, scoring_options
 
 _HELP = ("-h", "--help")
@@ -57,6 +55,8 @@ def score_subcommand(input_dir, output_dir, metric, selection, penalty_fn, penal
     problem, 3 reference-set problem. Progress goes to stderr: lines when it is not a terminal (Codabench
     logs, CI), a bar when it is.
     """
+    from ..render.terminal import stderr, stdout
+    from ..scoring.config import ScoreConfig
     from ..codabench import ProgressLines, run_codabench
 
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples, seed)
@@ -102,6 +102,8 @@ def bundle_subcommand(reference, out_dir, metric, selection, penalty_fn, penalty
     reference_data/ (REF's mixtures, targets and subsets.csv, hard-linked where possible), pages and a logo.
     The scoring options are those of 's5eval score'; --workers is passed on (default: all cores of the worker).
     """
+    from ..render.terminal import stdout
+    from ..scoring.config import ScoreConfig
     from ..codabench import BundleOptions, write_bundle
 
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples, seed)

@@ -10,7 +10,6 @@ from typing import Callable, Iterable
 import click
 
 from ..findings import EXIT_USAGE, S5InputError, error
-from ..render.terminal import print_findings
 
 
 def exits_on_input_error(command: Callable) -> Callable:
@@ -21,6 +20,8 @@ def exits_on_input_error(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except S5InputError as exc:
+            from ..render.terminal import print_findings  # rich: only when there is something to print
+
             print_findings(exc.findings)
             sys.exit(exc.exit_code)
 
@@ -59,6 +60,7 @@ def workers_option(func: Callable) -> Callable:
 
 def _check_subsets(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """``--subsets``: a preset or an existing file, checked before anything runs (a usage error, exit 2)."""
+    from ..render.terminal import print_findings
     if value is not None:
         from ..results.subsets import check_subsets_spec
         try:
@@ -73,7 +75,7 @@ def scoring_options(func: Callable) -> Callable:
     """The options that define what a score means, shared by ``score`` and ``score-all``."""
     from ..results.figures import METRICS
 
-    options = [
+    options: list[Callable[[Callable], Callable]] = [
         click.option("--metric", type=click.Choice(METRICS), default="capi-sdri", show_default=True,
                      help="Headline metric."),
         click.option("--selection", type=click.Choice(["official", "paper"]), default="official", show_default=True,

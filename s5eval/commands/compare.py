@@ -5,16 +5,12 @@ import json
 import sys
 
 import click
-from rich.markup import escape
-from rich.table import Table
+from ..results.figures import COMPARABLE
+from ..results.figures import metric_name
+from .leaderboard import MetricChoice
 
-from ..leaderboard.compare import COMPARABLE, compare_sides, load_side
-from ..leaderboard.table import metric_key, metric_name
-from ..render.terminal import stdout
-from ..scoring.config import ScoreConfig
 from ..results.figures import figure
 from .common import check_paths_exist, exits_on_input_error, workers_option
-from .leaderboard import MetricChoice
 
 def _num(value, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
@@ -44,6 +40,12 @@ def compare_command(a, b, reference, metric, selection, subsets, workers, n_resa
     folder). "—" marks a figure that is undefined on a subset (e.g. CAPI-SDRi when every mixture of it is
     excluded): no difference, interval or p-value.
     """
+    from ..leaderboard.compare import compare_sides, load_side
+    from ..results.figures import metric_key
+    from ..render.terminal import stdout
+    from ..scoring.config import ScoreConfig
+    from rich.markup import escape
+    from rich.table import Table
     check_paths_exist([(a, "E_SUB_MISSING", "A"), (b, "E_SUB_MISSING", "B"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])
     config = ScoreConfig(metric=metric, selection=selection, subsets=subsets, workers=workers, n_resamples=0)

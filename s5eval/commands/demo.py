@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 
 from ..findings import EXIT_USAGE, S5InputError, error
-from ..render.terminal import stderr, stdout
 from .common import exits_on_input_error
 
 DEMO_SUBMISSIONS: tuple[tuple[str, dict], ...] = (
@@ -43,7 +42,9 @@ DEMO_SUBMISSIONS: tuple[tuple[str, dict], ...] = (
 @exits_on_input_error
 def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
     """Synthesize a small set, write reference submissions, validate, score and rank them."""
-    from ..calibration import package_label, write_reference_submission
+    from ..render.terminal import stdout
+    from ..calibration import package_label
+    from ..calibration.writer import write_reference_submission
     from ..io.buffers import default_workers
     from ..results.files import write_outputs
     from ..scoring.config import ScoreConfig
@@ -93,6 +94,7 @@ def demo_command(out_dir, n_mixtures, seconds, seed, workers, baseline_ckpt):
 def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | None:
     """Run ``s5eval baseline infer`` (``checkpoint``, else the shipped tiny one) when torch is installed; else say
     why it is skipped."""
+    from ..render.terminal import stdout
     from rich.markup import escape
 
     from ..cli import cli
@@ -124,6 +126,7 @@ def _baseline_hook(checkpoint: str | None, ref: Path, subs_dir: Path) -> Path | 
 
 
 def _validate_all(packages: list[Path], ref: Path) -> None:
+    from ..render.terminal import stdout
     from ..validate import validate_submission
 
     for package in packages:
@@ -142,6 +145,7 @@ def baseline_available() -> bool:
 
 
 def _leaderboard(result_dirs: list[Path], out: Path) -> None:
+    from ..render.terminal import stderr
     from ..cli import cli
 
     try:

@@ -5,13 +5,8 @@ import json
 import sys
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
-from ..scoring.explain import explain_mixture
-from ..render.terminal import print_findings, stderr, stdout
 from ..findings import Finding
-from ..scoring.config import ScoreConfig
 from .common import check_paths_exist, exits_on_input_error
 
 
@@ -20,6 +15,9 @@ def _db(value) -> str:
 
 
 def _print(data: dict) -> None:
+    from ..render.terminal import stdout
+    from rich.markup import escape
+    from rich.table import Table
     stdout.print(f"[bold]{escape(data['soundscape'])}[/]  TP {data['tp']}  FP {data['fp']}  FN {data['fn']}  "
                  f"mixture correct: {'yes' if data['mixture_correct'] else 'no'}")
     stdout.print("reference: " + (escape(", ".join(f"{r['label']} ({r['file']})" for r in data["reference"])) or "none"),
@@ -89,6 +87,10 @@ def explain_command(submission, mixture, reference, selection, penalty_fn, penal
 
     SUBMISSION is a package folder, a folder of estimate WAVs or a .zip of either.
     """
+    from ..render.terminal import print_findings, stderr
+    from ..scoring.config import ScoreConfig
+    from ..scoring.explain import explain_mixture
+    from rich.markup import escape
     check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])
     from ..io.archive import submission_folder

@@ -4,15 +4,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import click
-from rich.markup import escape
+from ..results.figures import METRIC_ALIASES, METRIC_NAMES, metric_name
 
-from ..atomic import atomic_batch, writing_outputs
 from ..findings import S5InputError, error
-from ..leaderboard import build_leaderboard, load_inputs, write_leaderboard
-from ..results.files import check_out_dir
-from ..leaderboard.render_terminal import terminal_table
-from ..leaderboard.table import METRIC_ALIASES, METRIC_NAMES, metric_key, metric_name
-from ..render.terminal import stderr, stdout
 from .common import exits_on_input_error
 
 EXPECTED_INPUTS = ("expected results.json files, `s5eval score --out` folders (results.json + scores.json) "
@@ -34,6 +28,7 @@ class MetricChoice(click.Choice):
 
 def _load(results: Sequence[str]):
     """:func:`load_inputs`, saying what was expected when the inputs hold nothing at all."""
+    from ..leaderboard import load_inputs
     try:
         return load_inputs(results)
     except S5InputError as exc:
@@ -60,6 +55,13 @@ def _load(results: Sequence[str]):
 @exits_on_input_error
 def leaderboard_command(results, out_dir, metric, subset, n_resamples, seed, alpha, quiet):
     """Rank systems from RESULTS (results.json files, score --out folders or score-all output folders)."""
+    from ..atomic import atomic_batch, writing_outputs
+    from ..leaderboard import build_leaderboard, write_leaderboard
+    from ..leaderboard.render_terminal import terminal_table
+    from ..results.figures import metric_key
+    from ..render.terminal import stderr, stdout
+    from ..results.files import check_out_dir
+    from rich.markup import escape
     check_out_dir(out_dir, [(path, "a results input") for path in results])
     inputs = _load(results)
     for path, why in inputs.skipped:

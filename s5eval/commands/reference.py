@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import click
 
-from ..calibration import KINDS, write_reference_submission
+from ..calibration import KINDS
 from ..findings import EXIT_USAGE, S5InputError, error
 from ..labels import UnknownLabelSet
-from ..render.terminal import stdout
 from .common import exits_on_input_error
 
 
@@ -23,6 +22,8 @@ from .common import exits_on_input_error
 @exits_on_input_error
 def reference_command(kind, reference, out_dir, snr_db, seed, label_set, quiet):
     """Write the calibration submission KIND (oracle, mixture, silence, oracle-labels-noisy, random-labels)."""
+    from ..calibration.writer import write_reference_submission
+    from ..render.terminal import stdout
     from ..results.files import check_out_dir
     check_out_dir(out_dir, [(reference, "the reference set")])
     try:

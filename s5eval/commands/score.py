@@ -6,15 +6,8 @@ import os
 import sys
 
 import click
-from rich.markup import escape
 
-from ..atomic import write_error, writing_outputs
 from ..findings import S5InputError
-from ..io.archive import is_zip_path
-from ..results.files import check_out_dir, remove_stale_outputs, write_outputs
-from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout
-from ..scoring.config import ScoreConfig
-from ..scoring.run import run_score
 from .common import check_paths_exist, exits_on_input_error, scoring_options
 
 
@@ -42,6 +35,13 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     SUBMISSION is a submission package folder, a folder of estimate WAVs, or a .zip of either (read
     safely). A missing SUBMISSION or --ref is a usage error (exit 2).
     """
+    from ..atomic import write_error, writing_outputs
+    from ..io.archive import is_zip_path
+    from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout
+    from ..results.files import check_out_dir, remove_stale_outputs, write_outputs
+    from ..scoring.config import ScoreConfig
+    from ..scoring.run import run_score
+    from rich.markup import escape
     check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples,

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import sys
 
-import click
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from ..render.terminal import print_findings, stderr, stdout
-from ..scoring.config import ScoreConfig
-from ..io.package import package_label
-from ..scoring.batch import SubmissionOutcome, score_all
+import click
+
+if TYPE_CHECKING:  # annotations only: the command's help does not import the scoring run
+    from rich.table import Table
+
+    from ..scoring.batch import SubmissionOutcome
+
 from .common import check_paths_exist, exits_on_input_error, scoring_options
 
 
 def _load_meta(path: str) -> dict:
     """The meta YAMLs of the submission packages at ``path`` by label; one warning line per problem."""
+    from ..render.terminal import stderr
+    from rich.markup import escape
     from ..validate.submission_package import load_meta_by_label
 
     problems: list = []
@@ -27,7 +29,11 @@ def _load_meta(path: str) -> dict:
 
 
 def _outcome_table(outcomes: list[SubmissionOutcome], headline: str) -> Table:
+    from rich.console import JustifyMethod
+    from rich.markup import escape
+    from rich.table import Table
     table = Table(title="score-all", title_justify="left")
+    justify: JustifyMethod
     for name, justify in (("submission", "left"), ("status", "left"), (headline, "right"),
                           ("mixtures scored", "right"), ("from cache", "right"), ("errors", "right")):
         table.add_column(name, justify=justify)
@@ -64,6 +70,12 @@ def score_all_command(subs_dir, reference, out_dir, metric, selection, penalty_f
     reference files' content and the estimates' stamps), so an interrupted run
     resumes where it stopped.
     """
+    from ..io.package import package_label
+    from ..render.terminal import print_findings, stderr, stdout
+    from ..scoring.batch import score_all
+    from ..scoring.config import ScoreConfig
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     check_paths_exist([(subs_dir, "E_SUBS_DIR", "the submissions folder"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples, seed)

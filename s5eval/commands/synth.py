@@ -4,10 +4,8 @@ from __future__ import annotations
 import time
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..findings import EXIT_USAGE, S5InputError, error
-from ..render.terminal import stderr, stdout
 from .common import exits_on_input_error
 
 
@@ -33,6 +31,8 @@ from .common import exits_on_input_error
 def synth_command(out, n_mixtures, seconds, seed, dup_rate, zero_target_rate, max_targets, workers, source_dir,
                   overwrite, quiet):
     """Synthesize N S5 mixtures with oracle targets into OUT (soundscape/, oracle_target/, metadata/, subsets.csv)."""
+    from ..render.terminal import stderr, stdout
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from ..io.buffers import default_workers
     from ..synth.api import SynthConfig
     from ..synth.devset import DevSetError

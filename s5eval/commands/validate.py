@@ -6,11 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..atomic import write_json_atomic
-from ..findings import EXIT_USAGE, S5InputError, error
 from ..io.archive import ArchiveLimits
-from ..validate import ValidateOptions, validate_submission
-from ..validate.render import print_report
+from ..findings import EXIT_USAGE, S5InputError, error
 from .common import check_paths_exist, exits_on_input_error
 
 _DEFAULT_LIMITS = ArchiveLimits()
@@ -50,6 +47,9 @@ def validate_command(submission, reference, dev_reference, label_set, json_file,
     Exit code: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error (also a path that does not
     exist), 3 reference-set problem.
     """
+    from ..atomic import write_json_atomic
+    from ..validate import ValidateOptions, validate_submission
+    from ..validate.render import print_report
     check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)"),
                        (dev_reference, "E_REF_MISSING", "the development test set (--dev-ref)")])

@@ -260,7 +260,7 @@ def clean_stale_zip_folders(parent: str | Path | None = None) -> list[Path]:
     of a running extraction, another user's, or one named otherwise stays.
     """
     parent = Path(parent if parent is not None else tempfile.gettempdir())
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(parent))
     except OSError:

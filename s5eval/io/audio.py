@@ -154,7 +154,7 @@ def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None, buffers: S
 
 def _read_samples(handle, samples: np.ndarray, layout: WavLayout) -> None:
     """Fill a native int16 array with the next ``samples.size`` little-endian samples of ``handle``."""
-    view = memoryview(samples).cast("B")
+    view = samples.data.cast("B")
     wanted, got = samples.nbytes, 0
     while got < wanted:
         n_read = handle.readinto(view[got:])

@@ -254,8 +254,8 @@ def summary_from_details(details: Sequence[dict]) -> tuple[dict | None, dict | N
         for metric in entry.get("metrics", []) if isinstance(entry, dict) else []:
             if not isinstance(metric, dict):
                 continue
-            if metric.get("metric") == DEV_METRIC and finite_number(metric.get("value")) is not None:
-                values.append(finite_number(metric["value"]))
+            if metric.get("metric") == DEV_METRIC and (value := finite_number(metric.get("value"))) is not None:
+                values.append(value)
             elif metric.get("metric") == LABEL_METRIC and isinstance(metric.get("value"), dict):
                 label_values.append(metric["value"])
     capi = {"mean": sum(values) / len(values)} if values else None

@@ -169,7 +169,7 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def list_folder(folder: str | os.PathLike, within: str | None = None) -> list[FolderEntry]:
+def list_folder(folder: str | os.PathLike[str], within: str | None = None) -> list[FolderEntry]:
     """Every entry of ``folder`` (:func:`describe`), sorted by name.
 
     Raises ``OSError`` when the folder cannot be listed (also ``ValueError``

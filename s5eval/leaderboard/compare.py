@@ -25,10 +25,10 @@ from ..scoring.run import run_score
 from .inputs import read_per_mixture
 from .paired import bootstrap_figures, paired_differences
 from ..results import figures as catalogue
+from ..results.figures import COMPARABLE
 from .table import metric_key, metric_name, ratio_data, subset_mixtures
 
 COMPARED = ("capi_sdri", "accuracy_mix", "accuracy_src")
-COMPARABLE = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")  # the dB figure compared besides the accuracies
 
 
 @dataclass

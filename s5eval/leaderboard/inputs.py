@@ -258,7 +258,8 @@ def dev_figures(dev: dict | None) -> dict[str, float | None]:
         return out
     if DEV_METRIC in dev or LABEL_METRIC in dev:
         return dev_summary(dev)
-    flat = dev.get("summary") if isinstance(dev.get("summary"), dict) else dev
+    summary = dev.get("summary")
+    flat = summary if isinstance(summary, dict) else dev
     normalised = {_NORMALISE.sub("", str(k).lower()): v for k, v in flat.items()}
     for key, names in _DEV_KEYS.items():
         for name in names:

@@ -104,13 +104,13 @@ def bootstrap_p_values(diffs: np.ndarray) -> np.ndarray:
 def paired_differences(boot: np.ndarray, point: np.ndarray, a: Sequence[int], b: Sequence[int],
                        confidence: float = 0.95) -> list[PairedDifference]:
     """Paired differences for the system pairs (a[k], b[k]) from resampled figures (R × S)."""
-    a, b = np.asarray(a, dtype=int), np.asarray(b, dtype=int)
-    if a.size == 0:
+    ia, ib = np.asarray(a, dtype=int), np.asarray(b, dtype=int)
+    if ia.size == 0:
         return []
-    diffs = boot[:, a] - boot[:, b]
+    diffs = boot[:, ia] - boot[:, ib]
     low, high = percentile_interval(diffs, confidence)
     p = bootstrap_p_values(diffs)
-    observed = point[a] - point[b]
+    observed = point[ia] - point[ib]
     return [PairedDifference(float(d), float(lo), float(hi), float(pv))
             for d, lo, hi, pv in zip(observed, low, high, p)]
 
@@ -138,7 +138,7 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def groups_from_adjacent(adjusted_p: Sequence[float], alpha: float = DEFAULT_ALPHA) -> list[int]:
+def groups_from_adjacent(adjusted_p: Sequence[float] | np.ndarray, alpha: float = DEFAULT_ALPHA) -> list[int]:
     """Group numbers (1, 2, …) for systems in rank order, given the adjusted p-values of adjacent pairs.
 
     ``adjusted_p[k]`` compares the k-th and (k+1)-th system; a significant

@@ -26,7 +26,7 @@ def competition_ranks(values: Sequence[float | None], decimals: int = TIE_DECIMA
     last = len(scored) + 1
     ranks = [last] * len(values)
     if scored:
-        rounded = np.round(np.array([float(values[i]) for i in scored], dtype=np.float64), decimals)
+        rounded = np.round(np.array([float(v) for v in values if v is not None], dtype=np.float64), decimals)
         for i, rank in zip(scored, rankdata(-rounded, method="min")):
             ranks[i] = int(rank)
     return ranks
@@ -55,12 +55,12 @@ def team_ranking(labels: Sequence[str], teams: Sequence[str], values: Sequence[f
         members.setdefault(team, []).append(i)
     best: dict[str, int | None] = {}
     for team, idx in members.items():
-        scored = [i for i in idx if values[i] is not None]
-        best[team] = min(scored, key=lambda i: (-values[i], labels[i])) if scored else None
+        scored = [(i, v) for i in idx if (v := values[i]) is not None]
+        best[team] = min(scored, key=lambda iv: (-iv[1], labels[iv[0]]))[0] if scored else None
     names = sorted(members)
-    team_values = [None if best[t] is None else values[best[t]] for t in names]
+    team_values = [None if (b := best[t]) is None else values[b] for t in names]
     ranks = competition_ranks(team_values, decimals)
-    entries = [TeamEntry(t, None if best[t] is None else labels[best[t]], v, r,
+    entries = [TeamEntry(t, None if (b := best[t]) is None else labels[b], v, r,
                          tuple(sorted(labels[i] for i in members[t])))
                for t, v, r in zip(names, team_values, ranks)]
     return sorted(entries, key=lambda e: (e.rank, e.team))

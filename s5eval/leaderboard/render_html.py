@@ -22,7 +22,7 @@ import html
 import io
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from .render_csv import format_cell
 from .render_md import headline_keys
@@ -130,8 +130,9 @@ def place_labels(ax, xs: Sequence[float], ys: Sequence[float], texts: Sequence[s
                     best = (cost, ox, oy, dx, dy, box)
                 if cost == 0:
                     break
-            if best[0] == 0:
+            if best is not None and best[0] == 0:
                 break
+        assert best is not None  # _RADII and _DIRECTIONS are not empty
         _, ox, oy, dx, dy, box = best
         placed.append(box)
         chosen.append((ox, oy))
@@ -356,7 +357,7 @@ def _td(column: Column, row: dict) -> str:
             f"{html.escape(text)}</td>")
 
 
-def _controls(table_id: str, groups: Sequence[str]) -> str:
+def _controls(table_id: str, groups: Collection[str]) -> str:
     boxes = "".join(f'<label><input type="checkbox" data-group="{key}" checked> {html.escape(text)}</label>'
                     for key, text in GROUPS if key in groups)
     return (f'<div class="controls" data-table="{table_id}" hidden><span class="controls-title">Columns:</span>'

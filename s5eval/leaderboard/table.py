@@ -8,43 +8,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ..findings import S5InputError, error
 from ..io.package import nested
-from ..results.figures import DB_KEYS, figure, title
+from ..results.figures import (DB_KEYS, RANKABLE, figure, metric_key, metric_name,
+                               title)
 from .inputs import SystemResult, dev_figures
 from .paired import (DEFAULT_ALPHA, DEFAULT_RESAMPLES, DEFAULT_SEED, RatioData, bootstrap_figures,
                      percentile_interval, ranking_statistics)
 from .ranking import competition_ranks, ranking_order, team_ranking
 
-RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb", "capi_si_sdri",
-            "ca_si_sdri_2025")
+if TYPE_CHECKING:
+    import pandas as pd
+
 # The figures computed only when scoring was asked for them: results key -> the `score --metric` that gives it.
 NEEDS_METRIC = {key: figure(key).needs_metric for key in RANKABLE if figure(key).needs_metric}
-# The --metric spelling of every rankable figure (``score``'s spellings for the dB figures) -> results key.
-METRIC_NAMES = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
-                "capi-si-sdri": "capi_si_sdri", "ca-si-sdri": "ca_si_sdri_2025",
-                "accuracy-mix": "accuracy_mix", "accuracy-src": "accuracy_src"}
-# Older spellings, still accepted (not shown in --help): the results keys themselves and a few variants.
-METRIC_ALIASES = {**{key: key for key in RANKABLE}, "ca_sdri": "ca_sdri_2025", "casa_sdr": "casa_sdr_sb",
-                  "casa-sdr-sb": "casa_sdr_sb", "ca-sdri-2025": "ca_sdri_2025", "ca_si_sdri": "ca_si_sdri_2025"}
-
-
-def metric_key(name: str) -> str:
-    """The results key of a metric given as on the command line (``capi-sdri``) or as a key (``capi_sdri``)."""
-    key = METRIC_NAMES.get(name) or METRIC_ALIASES.get(name)
-    if key is None:
-        raise S5InputError([error("E_USAGE", "", f"cannot rank by {name!r}; choose one of "
-                                  f"{', '.join(METRIC_NAMES)}")], exit_code=2)
-    return key
-
-
-def metric_name(key: str) -> str:
-    """The command-line spelling of a results key (``capi_sdri`` -> ``capi-sdri``)."""
-    return next((name for name, k in METRIC_NAMES.items() if k == key), key)
 
 
 def has_per_mixture(systems: Sequence[SystemResult], key: str) -> bool:
@@ -67,9 +48,16 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_")
 
 
+def _per_mixture(system: SystemResult) -> pd.DataFrame:
+    """The per_mixture.csv of a system the caller chose for having one."""
+    if system.mixtures is None:
+        raise ValueError(f"{system.label} has no per_mixture.csv")
+    return system.mixtures
+
+
 def ratio_data(systems: Sequence[SystemResult], key: str, mixtures: Sequence[str]) -> RatioData:
     """Per-mixture numerators/denominators of ``key`` for each system, on the given mixtures."""
-    frames = [s.mixtures.loc[list(mixtures)] for s in systems]
+    frames = [_per_mixture(s).loc[list(mixtures)] for s in systems]
     if key in DB_KEYS:
         values = np.array([f[key].to_numpy(dtype=np.float64) for f in frames]).reshape(len(frames), len(mixtures))
         return RatioData.mean_of(values)
@@ -84,7 +72,7 @@ def ratio_data(systems: Sequence[SystemResult], key: str, mixtures: Sequence[str
 
 
 def subset_mixtures(system: SystemResult, subset: str) -> set[str]:
-    frame = system.mixtures
+    frame = _per_mixture(system)
     members = frame["subsets"].str.split("|")
     return set(frame.index[members.apply(lambda names: subset in names)])
 

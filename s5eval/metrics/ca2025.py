@@ -12,7 +12,7 @@ undefined (``None``). Label accuracy of 2025: Ĉ == C as sets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..labels import SILENCE
 from .capi import ClassMatrix
@@ -33,7 +33,7 @@ def _last_index(labels: Sequence[str]) -> dict[str, int]:
 
 
 def ca_sdri_2025_from_matrices(est_labels: Sequence[str], ref_labels: Sequence[str],
-                               matrices: dict[str, ClassMatrix]) -> CA2025Result:
+                               matrices: Mapping[str, ClassMatrix]) -> CA2025Result:
     """CA-SDRi (dB) of one mixture, reusing the same-class SDR matrices of CAPI-SDRi."""
     est_last = _last_index(est_labels)
     ref_last = _last_index(ref_labels)

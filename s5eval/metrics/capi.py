@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -80,8 +80,8 @@ class ClassMatrix:
     ref_index: list[int]
     sdr: np.ndarray            # (n_est, n_ref), dB
     sdr_mixture: np.ndarray    # (n_ref,), dB: SDR(y, s) of each reference
-    est_wavs: list[np.ndarray] | None = field(default=None, repr=False, compare=False)
-    ref_wavs: list[np.ndarray] | None = field(default=None, repr=False, compare=False)
+    est_wavs: Sequence[np.ndarray] | None = field(default=None, repr=False, compare=False)
+    ref_wavs: Sequence[np.ndarray | None] | None = field(default=None, repr=False, compare=False)
     sdr32: np.ndarray | None = field(default=None, repr=False, compare=False)  # official float32 SDRs, when known
     _sdr32: dict = field(default_factory=dict, repr=False, compare=False)  # (e, r) -> official float32 SDR
     _energy32: dict = field(default_factory=dict, repr=False, compare=False)  # r -> official float32 Σ s²
@@ -93,15 +93,23 @@ class ClassMatrix:
         return self.est_wavs is not None and self.ref_wavs is not None and all(
             w is not None for w in (*self.est_wavs, *self.ref_wavs))
 
+    def signals(self, e: int, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """The signals of estimate ``e`` and reference ``r`` (known when :attr:`can_recompute` without ``sdr32``)."""
+        est = self.est_wavs[e] if self.est_wavs is not None else None
+        ref = self.ref_wavs[r] if self.ref_wavs is not None else None
+        if est is None or ref is None:
+            raise ValueError(f"the signals of class {self.label!r} are not kept")
+        return est, ref
+
     def official_sdr(self, e: int, r: int) -> np.float32:
         """SDR(ŝ_e, s_r) exactly as the official code computes it (float32, torch's summation order)."""
         if self.sdr32 is not None:  # computed by torch itself (s5eval.metrics.torch_backend)
             return self.sdr32[e, r]
         if (e, r) not in self._sdr32:
+            est, ref = self.signals(e, r)
             if r not in self._energy32:
-                self._energy32[r] = official_f32.energy(self.ref_wavs[r])
-            self._sdr32[e, r] = official_f32.sdr(self._energy32[r],
-                                                 official_f32.error_energy(self.ref_wavs[r], self.est_wavs[e]))
+                self._energy32[r] = official_f32.energy(ref)
+            self._sdr32[e, r] = official_f32.sdr(self._energy32[r], official_f32.error_energy(ref, est))
         return self._sdr32[e, r]
 
     def official_first_best(self, ests: np.ndarray, refs: np.ndarray) -> int:
@@ -123,9 +131,9 @@ def class_matrices(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray],
     needed, nor the waveform of a reference that no estimate shares a class with.
     """
     if target_energies is None:
-        target_energies = [energy(r) for r in ref_wavs]
+        target_energies = [energy(_given(r)) for r in ref_wavs]
     if mixture_error_energies is None:
-        mixture_error_energies = [error_energy(r, mixture) for r in ref_wavs]
+        mixture_error_energies = [error_energy(_given(r), _given(mixture)) for r in ref_wavs]
     classes = (set(est_labels) | set(ref_labels)) - {SILENCE}
     out: dict[str, ClassMatrix] = {}
     for label in sorted(classes):
@@ -135,12 +143,20 @@ def class_matrices(est_labels: Sequence[str], est_wavs: Sequence[np.ndarray],
         mix_sdr = np.array([sdr_from_energies(target_energies[j], mixture_error_energies[j]) for j in ref_index])
         class_ests = [est_wavs[i] for i in est_index]
         class_refs = [ref_wavs[j] for j in ref_index]
-        matrix = sdr_matrix(class_ests, class_refs, ref_energies)
+        matrix = (sdr_matrix(class_ests, [_given(r) for r in class_refs], ref_energies) if class_ests
+                  else np.empty((0, len(class_refs))))  # a reference no estimate shares a class with may be None
         out[label] = ClassMatrix(label, est_index, ref_index, matrix, mix_sdr, class_ests, class_refs)
     return out
 
 
-def capi_from_matrices(matrices: dict[str, ClassMatrix], selection: str = "official",
+def _given(signal: np.ndarray | None) -> np.ndarray:
+    """A signal that is needed: one whose figures were not given, or one an estimate shares a class with."""
+    if signal is None:
+        raise ValueError("a signal is needed where its figures are not given")
+    return signal
+
+
+def capi_from_matrices(matrices: Mapping[str, ClassMatrix], selection: str = "official",
                        penalty_fn: float = 0.0, penalty_fp: float = 0.0) -> CAPIResult:
     """CAPI-SDRi of one mixture from its per-class SDR matrices (eqs. 10 and 12)."""
     if selection not in SELECTIONS:
@@ -220,7 +236,7 @@ def nonfinite_findings(est_paths: Sequence[str], ref_paths: Sequence[str], est_w
     return out
 
 
-def selections_agree(matrices: dict[str, ClassMatrix]) -> bool:
+def selections_agree(matrices: Mapping[str, ClassMatrix]) -> bool:
     """True when the official and the paper selection must choose the same pairing (and value).
 
     In a class where every reference gets a partner (n̂ ≥ n), every candidate

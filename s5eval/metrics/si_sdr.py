@@ -137,7 +137,7 @@ class SIClassMatrix(ClassMatrix):
 
     def official_sdr(self, e: int, r: int) -> np.float32:
         if (e, r) not in self._sdr32:
-            self._sdr32[e, r] = official_si_sdr32(self.est_wavs[e], self.ref_wavs[r])
+            self._sdr32[e, r] = official_si_sdr32(*self.signals(e, r))
         return self._sdr32[e, r]
 
 

@@ -123,10 +123,11 @@ def _start_worker(*args: Any) -> None:
 
 
 def _worker_task(task: _Task) -> dict:
+    assert _WORKER is not None  # set by _start_worker, the pool's initializer
     return _WORKER(task)
 
 
-def _write_mixtures(tasks: list[_Task], writer_args: tuple, workers: int,
+def _write_mixtures(tasks: list[_Task], writer_args: tuple[Any, Any, Any, str], workers: int,
                     early: dict[str, tuple[dict, MixtureSignals]] | None) -> list[dict]:
     """The mixture folders and pages, inline or (several mixtures, several workers) in a process pool."""
     if workers <= 1 or len(tasks) < 2 or early:
@@ -174,6 +175,7 @@ def write_report(out: str | Path, reference: Any, submission: Any, config: Any, 
         explained = _write_mixtures(tasks, (reference, submission, config, shown), config.workers or default_workers(),
                                     early)
         links = Links(classes=class_pages, mixtures=mixture_pages)
+        assert lists is not None  # given with the figures, or made above
         (stage / "index.html").write_text(index_page(title, intro, lists, classes, links), encoding="utf-8")
         for label, href in class_pages.items():
             (stage / href).write_text(class_page(label, classes[label], mixtures_of_class(figures, label), links,

@@ -155,6 +155,6 @@ def probabilities_by_file(eval_results: Path | None) -> tuple[dict[tuple[str, st
                 continue
             value = estimate.get("probability")
             probability = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-            label = estimate.get("label") if isinstance(estimate.get("label"), str) else ""
+            label = estimate["label"] if isinstance(estimate.get("label"), str) else ""
             out[item["soundscape"], Path(estimate["filename"]).name] = Probability(label, probability)
     return out, findings

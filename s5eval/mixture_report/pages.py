@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import AbstractSet, Sequence
 
 from .gather import ClassFigures, MixtureFigures, Probability
 from .spectrograms import DYNAMIC_RANGE_DB, ColourScale
@@ -149,7 +149,7 @@ def _none_card(text: str, kind: str) -> str:
     return f'<figure class="sig none {kind}" data-role="{kind}"><span>{esc(text)}</span></figure>'
 
 
-def _entries_rows(page_: MixturePage, selection: str, changed: set[tuple[str, str]], measure: str,
+def _entries_rows(page_: MixturePage, selection: str, changed: AbstractSet[tuple[str, str]], measure: str,
                   probability: dict[str, Probability | None]) -> list[str]:
     chosen = page_.data[selection]
     labels = {r["file"]: r["label"] for r in page_.data["reference"]}
@@ -177,7 +177,7 @@ def _entries_rows(page_: MixturePage, selection: str, changed: set[tuple[str, st
     return rows
 
 
-def entries_table(page_: MixturePage, selection: str, changed: set[tuple[str, str]] = frozenset()) -> str:
+def entries_table(page_: MixturePage, selection: str, changed: AbstractSet[tuple[str, str]] = frozenset()) -> str:
     """The entries of the CAPI-SDRi mean under ``selection``: TP pairs, FN and FP with their values (dB)."""
     measure = page_.data.get("measure", "SDR")
     probability = {s.file: s.probability for s in page_.estimates}

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..findings import S5InputError, error
+
 DB = "dB"
 PERCENT = "%"
 COUNT = ""
@@ -126,3 +128,36 @@ def is_figure(key: str) -> bool:
 def headline_key(metric: str) -> str:
     """The results key of a ``--metric`` value (``capi-sdri`` -> ``capi_sdri``)."""
     return METRIC_KEYS[metric]
+
+
+# --- the figures a leaderboard ranks by, and their command-line spellings ------------------------------------
+
+RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb", "capi_si_sdri",
+            "ca_si_sdri_2025")
+
+# The --metric spelling of every rankable figure (``score``'s spellings for the dB figures) -> results key.
+METRIC_NAMES = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
+                "capi-si-sdri": "capi_si_sdri", "ca-si-sdri": "ca_si_sdri_2025",
+                "accuracy-mix": "accuracy_mix", "accuracy-src": "accuracy_src"}
+
+# Older spellings, still accepted (not shown in --help): the results keys themselves and a few variants.
+METRIC_ALIASES = {**{key: key for key in RANKABLE}, "ca_sdri": "ca_sdri_2025", "casa_sdr": "casa_sdr_sb",
+                  "casa-sdr-sb": "casa_sdr_sb", "ca-sdri-2025": "ca_sdri_2025", "ca_si_sdri": "ca_si_sdri_2025"}
+
+
+def metric_key(name: str) -> str:
+    """The results key of a metric given as on the command line (``capi-sdri``) or as a key (``capi_sdri``)."""
+    key = METRIC_NAMES.get(name) or METRIC_ALIASES.get(name)
+    if key is None:
+        raise S5InputError([error("E_USAGE", "", f"cannot rank by {name!r}; choose one of "
+                                  f"{', '.join(METRIC_NAMES)}")], exit_code=2)
+    return key
+
+
+def metric_name(key: str) -> str:
+    """The command-line spelling of a results key (``capi_sdri`` -> ``capi-sdri``)."""
+    return next((name for name, k in METRIC_NAMES.items() if k == key), key)
+
+
+# the dB figures `compare` compares (besides the accuracies)
+COMPARABLE = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")  # the dB figure compared besides the accuracies

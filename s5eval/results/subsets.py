@@ -52,7 +52,8 @@ def preset_subsets(name: str, soundscapes: Iterable[str]) -> dict[str, set[str]]
     if name not in RANKED_BY_PRESET:
         raise ValueError(f"unknown subset preset {name!r}; known: {', '.join(PRESETS)}")
     n_ranked = RANKED_BY_PRESET[name]
-    ranking, analysis = set(), set()
+    ranking: set[str] = set()
+    analysis: set[str] = set()
     for mix in soundscapes:
         match = _EVAL_ID.search(mix)
         (ranking if match and int(match.group(1)) < n_ranked else analysis).add(mix)

@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .. import __version__
 from ..io.refset import ReferenceSet
 from ..io.submission import Submission
 from ..results.figures import METRIC_KEYS, SI_METRICS
+from ..results.document import ClassFigures, Figures, Provenance, ResultsDocument, Summary
 from ..results.record import MixtureRecord
 from ..stats import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ratios
 from .config import ScoreConfig
@@ -172,7 +173,7 @@ def listing_digests(reference: ReferenceSet, submission: Submission) -> tuple[st
 
 def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,
                   reference: ReferenceSet, submission: Submission, n_total: int,
-                  digests: tuple[str, str | None] | None = None) -> dict:
+                  digests: tuple[str, str | None] | None = None) -> ResultsDocument:
     """The content of results.json; ``digests`` as :func:`listing_digests` gives them (computed when None)."""
     agg = AggregateOptions(config.n_resamples, config.seed, casa=config.metric == "casa-sdr",
                            si=config.metric in SI_METRICS)
@@ -182,7 +183,7 @@ def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], c
     summary["metric"] = METRIC_KEYS[config.metric]
     summary["n_skipped"] = n_total - len(records)
     reference_digest, submission_digest = digests or listing_digests(reference, submission)
-    provenance = {
+    provenance: Provenance = {
         "tool": "s5eval",
         "version": __version__,
         "metric": config.metric,
@@ -200,5 +201,7 @@ def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], c
         "submission_digest": submission_digest,
         "forced": config.force,
     }
-    return {"summary": summary, "subsets": subset_figures, "per_class": per_class(records, si=config.metric in SI_METRICS),
+    # summarize and per_class build their dicts key by key (the interval keys by name): the keys of these types
+    return {"summary": cast(Summary, summary), "subsets": cast(dict[str, Figures], subset_figures),
+            "per_class": cast(dict[str, ClassFigures], per_class(records, si=config.metric in SI_METRICS)),
             "provenance": provenance}

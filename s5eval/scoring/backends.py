@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Generator, Iterator, Protocol, Sequence
 
 from ..findings import S5InputError, error
 from ..results.record import MixtureRecord
@@ -15,7 +15,17 @@ from .config import ScoreOptions
 from .mixture import MixtureJob, score_mixture
 
 
-def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+class Records(Protocol):
+    """What a backend returns: the records in job order, and ``close()`` that drops the work not yet started."""
+
+    def __iter__(self) -> Iterator[MixtureRecord]: ...
+
+    def __next__(self) -> MixtureRecord: ...
+
+    def close(self) -> None: ...
+
+
+def iter_scores(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Records:
     """Score jobs in order, inline for one worker, else in a process pool that starts work at once.
 
     The result has ``close()``: call it when stopping early, so that work not
@@ -52,7 +62,7 @@ class PoolScores:
 DASK_CONNECT_TIMEOUT = "20s"
 
 
-Scorer = Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]]
+Scorer = Callable[[Sequence[MixtureJob], ScoreOptions, int], Records]
 
 
 def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
@@ -68,7 +78,8 @@ def dask_scorer(address: str) -> tuple[Scorer, Callable[[], None]]:
         raise S5InputError([error("E_DASK_CONNECT", address, f"cannot reach the Dask scheduler: {exc}")],
                            exit_code=2) from None
 
-    def score(jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+    def score(jobs: Sequence[MixtureJob], options: ScoreOptions,
+              workers: int) -> Generator[MixtureRecord, None, None]:
         futures = client.map(score_mixture, list(jobs), options=options, pure=False)
         for future in futures:
             yield future.result()

@@ -35,7 +35,7 @@ from ..atomic import OutputWriteError, write_json_atomic, writing_outputs
 from ..findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
 from ..io.archive import submission_folder
 from ..io.package import package_label
-from ..io.refset import load_reference_set
+from ..io.refset import ReferenceSet, load_reference_set
 from ..io.submission import Submission
 from ..labels import resolve_label_set
 from ..results.files import check_out_dir, probe_writable
@@ -127,10 +127,11 @@ class SubmissionOutcome:
 def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: ScoreConfig, cache: RecordCache,
               backend: Scorer, progress: Callable[[int, int], None] | None = None,
               reference_facts: dict[str, ReferenceFacts] | None = None,
-              meta_by_label: dict | None = None) -> SubmissionOutcome:
+              meta_by_label: dict | None = None, reference: ReferenceSet | None = None) -> SubmissionOutcome:
     """Score one submission into ``out_dir/label``; its own problems make it failed, never raise.
 
-    ``reference_facts`` is shared between the submissions of a run (see :class:`CachedScorer`).
+    ``reference_facts`` is shared between the submissions of a run (see :class:`CachedScorer`);
+    ``reference``: the reference set, loaded once for the run (else loaded from ``ref``).
     ``meta_by_label``: meta YAMLs from submission packages (``score-all --meta``,
     :func:`s5eval.validate.submission_package.load_meta_by_label`), looked up by label.
     """
@@ -141,7 +142,8 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
             if Path(root) != path:  # a zip extracted to a temporary folder: its members are named by the zip
                 cache.digests.register_archive(root, path)
             try:
-                run = run_score(root, ref, config, progress=progress, scorer=scorer, source=str(path))
+                run = run_score(root, ref, config, progress=progress, scorer=scorer, source=str(path),
+                                reference=reference)
                 info = _package_info_with_meta(run.submission, label, meta_by_label)
             finally:
                 if Path(root) != path:  # a zip extracted to a temporary folder
@@ -185,7 +187,7 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
     paths = discover_submissions(subs_dir)
     check_out_folders(out, cache_dir, subs_dir, ref, [(label_for(p), p) for p in paths])
     try:
-        load_reference_set(ref, resolve_label_set(config.label_set))  # fail fast, before any submission
+        reference = load_reference_set(ref, resolve_label_set(config.label_set))  # once, before any submission
     except ValueError as exc:
         raise S5InputError([error("E_LABEL_SET", str(config.label_set), str(exc))], exit_code=2) from None
     cache = RecordCache(Path(cache_dir) if cache_dir else out / CACHE_DIR)
@@ -204,7 +206,7 @@ def score_all(subs_dir: str | Path, ref: str | Path, out_dir: str | Path, config
             else:
                 seen.add(label)
                 outcome = score_one(path, label, ref, out, config, cache, backend, progress, reference_facts,
-                                    meta_by_label)
+                                    meta_by_label, reference)
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)

@@ -50,7 +50,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Generator, Iterable, Sequence
 
 from .. import __version__
 from ..atomic import write_json_atomic, write_text_atomic
@@ -179,7 +179,7 @@ def _read_index(path: Path) -> dict[str, list]:
             and _is_digest(v[_STAMP_LENGTH])}
 
 
-def _blake2b_256() -> "hashlib._Hash":
+def _blake2b_256() -> "hashlib.blake2b":
     return hashlib.blake2b(digest_size=32)
 
 
@@ -263,7 +263,7 @@ _FIELD_CHECKS = {
         isinstance(f, dict) and set(f) == _FINDING_FIELDS and all(isinstance(x, str) for x in f.values()) for f in v),
     "scored": lambda v: isinstance(v, bool),
 }
-_FINDING_FIELDS = {f.name for f in fields(Finding)}
+_FINDING_FIELDS: set[str] = {f.name for f in fields(Finding)}
 
 
 def record_from_dict(data: dict, job: MixtureJob | None = None) -> MixtureRecord:
@@ -326,7 +326,7 @@ class RecordCache:
         if not (isinstance(data, dict) and data.get("key") == key and _is_int(data.get("frames"))
                 and _is_int(data.get("samplerate")) and data["frames"] > 0 and data["samplerate"] > 0):
             return None
-        energies = [data.get("target_energies"), data.get("mixture_error_energies")]
+        energies: list[Any] = [data.get("target_energies"), data.get("mixture_error_energies")]
         if not all(isinstance(values, list) and len(values) == len(job.targets)
                    and all(_number(v) and v >= 0 for v in values) for values in energies):
             return None
@@ -396,7 +396,8 @@ class CachedScorer:
     computed: int = 0
     reused: int = 0
 
-    def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> Iterator[MixtureRecord]:
+    def __call__(self, jobs: Sequence[MixtureJob], options: ScoreOptions,
+                 workers: int) -> Generator[MixtureRecord, None, None]:
         keys = self.cache.keys(jobs, options, threads=workers)
         cached = [self.cache.get(k, job) for k, job in zip(keys, jobs)]
         todo = [(job, reference_key(job, self.cache.digests)) for job, rec in zip(jobs, cached) if rec is None]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -134,11 +135,14 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     if any(f.is_error for f in findings):
         record.scored = False
         return record
-    if facts is None:
+    est_wavs = cast(list[np.ndarray], ests)  # every one was read: one that was not gave an error finding above
+    if facts is None:  # then every target was read, and the mixture
+        assert mixture is not None
+        ref_wavs = cast(list[np.ndarray], refs)
         facts = ReferenceFacts(tuple(t.path for t in job.targets), frames, rate,
-                               tuple(energy(r) for r in refs), tuple(error_energy(r, mixture) for r in refs))
+                               tuple(energy(r) for r in ref_wavs), tuple(error_energy(r, mixture) for r in ref_wavs))
     record.reference = facts
-    matrices = class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture,
+    matrices = class_matrices(record.est_labels, est_wavs, record.ref_labels, refs, mixture,
                               facts.target_energies, facts.mixture_error_energies)
     official = capi_from_matrices(matrices, "official", options.penalty_fn, options.penalty_fp)
     paper = official if selections_agree(matrices) else \
@@ -158,10 +162,11 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     record.ca_sdri_2025, record.label_set_correct_2025 = ca.value, ca.label_set_correct
     if options.casa:
         from ..metrics.casa import casa_sdr
-        record.casa_sdr = casa_sdr(record.est_labels, ests, record.ref_labels, refs, mixture).to_dict()
+        record.casa_sdr = casa_sdr(record.est_labels, est_wavs, record.ref_labels, ref_wavs, mixture).to_dict()
     if options.si:
         from ..metrics.si_sdr import si_class_matrices
-        si_matrices = si_class_matrices(record.est_labels, ests, record.ref_labels, refs, mixture)
+        assert mixture is not None  # read: SI-SDR never uses known facts
+        si_matrices = si_class_matrices(record.est_labels, est_wavs, record.ref_labels, ref_wavs, mixture)
         si_chosen = capi_from_matrices(si_matrices, options.selection, options.penalty_fn, options.penalty_fp)
         record.capi_si_sdri = si_chosen.value
         record.si_sources = _source_rows(job, si_chosen)
@@ -169,8 +174,8 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     figures = (record.capi_sdri_official, record.capi_sdri_paper, record.ca_sdri_2025,
                *(record.casa_sdr or {}).values(), record.capi_si_sdri, record.ca_si_sdri_2025)
     if not all(v is None or math.isfinite(v) for v in figures):  # an energy beyond float32: official SDR ±inf/NaN
-        findings.extend(nonfinite_findings([e.path for e in job.estimates], [t.path for t in job.targets], ests, refs,
-                                           facts.target_energies, facts.mixture_error_energies))
+        findings.extend(nonfinite_findings([e.path for e in job.estimates], [t.path for t in job.targets], est_wavs,
+                                           refs, facts.target_energies, facts.mixture_error_energies))
         record.scored = False
     return record
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence, cast
 
 from ..findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
 from ..io.archive import submission_folder
@@ -24,7 +24,7 @@ from ..results.subsets import load_extra_subsets, memberships
 from ..validate import ValidateOptions, context_for, discover, header_checks
 from ..validate.context import Context
 from .aggregate import build_results, listing_digests
-from .backends import iter_scores
+from .backends import Records, iter_scores
 from .config import ScoreConfig, ScoreOptions
 from .mixture import MixtureJob, jobs_for
 
@@ -65,8 +65,9 @@ class Prepared:
 
 
 def discover_submission(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
-                        shown_root: str | None = None) -> Prepared:
-    """Load the reference set, open the submission and list and parse its estimate files, once.
+                        shown_root: str | None = None, reference: ReferenceSet | None = None) -> Prepared:
+    """Load the reference set (unless ``reference`` is the one already loaded from ``ref_path``), open the
+    submission and list and parse its estimate files, once.
 
     The label set is resolved here, once per run (a bad one is a usage error, exit 2).
     """
@@ -74,7 +75,7 @@ def discover_submission(sub_path: str | Path, ref_path: str | Path, config: Scor
         labels = resolve_label_set(config.label_set)
     except ValueError as exc:
         raise S5InputError([error("E_LABEL_SET", str(config.label_set), str(exc))], exit_code=2) from None
-    reference = load_reference_set(ref_path, labels)
+    reference = reference if reference is not None else load_reference_set(ref_path, labels)
     submission = open_submission(sub_path)
     # headers only, in one thread: the reads are tiny and the checks hold the GIL
     options = ValidateOptions(label_set=config.label_set, decode=False, metadata=False, workers=1)
@@ -93,8 +94,8 @@ def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> 
 
 def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | None = None,
               progress: Callable[[int, int], None] | None = None,
-              scorer: Callable[[Sequence[MixtureJob], ScoreOptions, int], Iterator[MixtureRecord]] | None = None,
-              source: str | None = None) -> ScoreRun:
+              scorer: Callable[[Sequence[MixtureJob], ScoreOptions, int], Records] | None = None,
+              source: str | None = None, reference: ReferenceSet | None = None) -> ScoreRun:
     """Score a submission (folder or ``.zip``) against a reference set; see the module docstring for errors.
 
     The submission is first checked like ``s5eval validate`` does for the
@@ -106,6 +107,9 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
     ``scorer`` replaces :func:`iter_scores` (same arguments, records in job order):
     ``score-all`` passes one that serves cached records and farms the rest out.
 
+    ``reference``: the reference set already loaded from ``ref_path`` with the run's label set
+    (``score-all`` loads it once for all submissions).
+
     ``source``: what the user gave, when ``sub_path`` is not it (``score-all``
     and ``codabench`` pass the folder of an extracted zip and name the zip here):
     provenance and findings name it.
@@ -114,7 +118,7 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
     if config.metric not in METRICS:
         raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=2)
     with submission_folder(sub_path, config.archive_limits) as folder:
-        return _run_score_folder(folder, source or str(sub_path), ref_path, config, progress, scorer)
+        return _run_score_folder(folder, source or str(sub_path), ref_path, config, progress, scorer, reference)
 
 
 def check_headers(prepared: Prepared) -> list[Finding]:
@@ -147,8 +151,8 @@ def package_findings(ctx: Context) -> list[Finding]:
 
 
 def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
-                      progress, scorer) -> ScoreRun:
-    prepared = discover_submission(folder, ref_path, config, shown_root=str(sub_path))
+                      progress, scorer, reference: ReferenceSet | None = None) -> ScoreRun:
+    prepared = discover_submission(folder, ref_path, config, shown_root=str(sub_path), reference=reference)
     reference, submission, ctx = prepared.reference, prepared.submission, prepared.ctx
     submission.source = str(sub_path)
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
@@ -184,7 +188,8 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     if not scored:
         raise S5InputError(findings + [error("E_NOTHING_SCORED", str(sub_path), "no mixture could be scored")])
     subsets = memberships({r.soundscape: r.ref_labels for r in scored}, extra)
-    results = build_results(scored, subsets, config, reference, submission, len(records), digests)
+    # A ResultsDocument; ScoreRun.results is typed as the plain dict its readers (pages, files) still take.
+    results = cast(dict, build_results(scored, subsets, config, reference, submission, len(records), digests))
     skipped_names = [Path(p).name for p in sorted(skipped)]
     return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names, around)
 

@@ -1,9 +1,12 @@
 """Sources and rooms from a user's DCASE dev set (``--source-dir``).
 
-Target events are drawn from ``sound_event/<Class>/*.wav``, interferers from
+Target events are drawn from ``sound_event/<Class>/**.wav``, interferers from
 ``interference/**/*.wav`` and background noise from ``noise/**/*.wav`` (a
 random excerpt; FOA when the file has 4 channels, else made diffuse). Files are
-resampled to the mixture rate when needed.
+resampled to the mixture rate when needed. The development set as distributed
+has a ``train`` and a ``valid`` split under each of these folders
+(``sound_event/train/<Class>/``, ``room_ir/train/*.sofa``, ...): then the ``train``
+split is used (``split=`` chooses another).
 
 Rooms are the dev set's measured ``room_ir/*.sofa`` (one room a file, read
 with ``sofar``; see :mod:`.sofa_rooms`): each source is placed at the measured
@@ -59,25 +62,31 @@ def _unit(x: np.ndarray) -> np.ndarray:
 class DevSetPool(ProceduralPool):
     """Dev-set sources and noise; the dev set's SOFA rooms, or simulated rooms when it has no room_ir/."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, split: str = "train"):
         self.root = Path(root)
         events = self.root / "sound_event"
         if not events.is_dir():
             raise DevSetError(f"{self.root} has no sound_event/ folder (expected a DCASE dev set)")
+        splits = [s for s in ("train", "valid") if (events / s).is_dir()]
+        sub = Path(split) if splits else Path()
+        if splits and split not in splits:
+            raise DevSetError(f"{self.root}/sound_event has no {split}/ split (it has {', '.join(splits)})")
+        events = events / sub
         self.events = {c: _wavs(events / c) for c in DCASE_CLASSES if (events / c).is_dir()}
         self.events = {c: files for c, files in self.events.items() if files}
         missing = [c for c in DCASE_CLASSES if c not in self.events]
         if missing:
-            raise DevSetError(f"sound_event/ lacks audio for {', '.join(missing)}")
-        self.interferers = _wavs(self.root / "interference") if (self.root / "interference").is_dir() else []
-        self.noises = _wavs(self.root / "noise") if (self.root / "noise").is_dir() else []
+            raise DevSetError(f"{events.relative_to(self.root)}/ lacks audio for {', '.join(missing)}")
+        interference, noise, room_ir = (self.root / top / sub for top in ("interference", "noise", "room_ir"))
+        self.interferers = _wavs(interference) if interference.is_dir() else []
+        self.noises = _wavs(noise) if noise.is_dir() else []
         self.noise_model = "dev set noise/" if self.noises else "procedural diffuse (dev set has no noise/)"
         self.sofa_rooms = ()
-        if (self.root / "room_ir").is_dir():
+        if room_ir.is_dir():
             from .sofa_rooms import SofaRoomError, load_rooms
 
             try:
-                self.sofa_rooms = load_rooms(str(self.root / "room_ir"))
+                self.sofa_rooms = load_rooms(str(room_ir))
             except SofaRoomError as exc:
                 raise DevSetError(str(exc)) from None
         self.room_model = "sofa" if self.sofa_rooms else "simulated"

@@ -24,6 +24,7 @@ from ..findings import Finding, error, warning
 from ..io.audio import (AudioInfo, AudioReadError, NotRegularAudioError, TruncatedAudioError, header_facts,
                         may_hold_nonfinite, read_audio)
 from ..io.buffers import default_workers
+from ..io.refset import ReferenceSet
 from ..labels import SILENCE
 from .context import Context, EstimateFile
 
@@ -110,7 +111,7 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
     return FileFacts(info, findings)
 
 
-def _mixture_facts(ctx: Context) -> tuple[dict[str, AudioInfo], list[Finding]]:
+def _mixture_facts(ctx: Context, reference: ReferenceSet) -> tuple[dict[str, AudioInfo], list[Finding]]:
     """Headers of the reference mixtures that estimates refer to; reference findings for broken ones.
 
     A mixture that is truncated, empty or (with ``decode``, in channel 0, the
@@ -119,9 +120,9 @@ def _mixture_facts(ctx: Context) -> tuple[dict[str, AudioInfo], list[Finding]]:
     """
     out: dict[str, AudioInfo] = {}
     findings: list[Finding] = []
-    wanted = sorted({e.soundscape for e in ctx.named_estimates})
+    wanted = sorted({name.soundscape for _, name in ctx.estimate_names})
     for name in wanted:
-        mix = ctx.reference.mixtures.get(name)
+        mix = reference.mixtures.get(name)
         if mix is None:
             continue
         problem = mixture_problem(str(mix.path), ctx.options.decode)
@@ -164,7 +165,7 @@ def check_audio(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     mixtures: dict[str, AudioInfo] = {}
     if ctx.reference is not None:
-        mixtures, findings = _mixture_facts(ctx)
+        mixtures, findings = _mixture_facts(ctx, ctx.reference)
 
     def expected(est: EstimateFile) -> tuple[int, int | None]:
         mix = mixtures.get(est.soundscape) if est.soundscape else None

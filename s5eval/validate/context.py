@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..findings import shown_path
 from ..io.archive import DEFAULT_LIMITS, ArchiveLimits
+from ..io.filenames import SourceName
 from ..io.refset import ReferenceSet
 from ..io.submission import EstimateFile
 
@@ -62,3 +63,8 @@ class Context:
     @property
     def named_estimates(self) -> list[EstimateFile]:
         return [e for e in self.estimates if e.name is not None]
+
+    @property
+    def estimate_names(self) -> list[tuple[EstimateFile, SourceName]]:
+        """The named estimates with their parsed names."""
+        return [(e, e.name) for e in self.estimates if e.name is not None]

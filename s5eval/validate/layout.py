@@ -119,7 +119,7 @@ def package_form(ctx: Context) -> str:
 
     With no parsed estimate, a folder named ``..._out`` without ``eval_results.json`` is a 2025 package.
     """
-    forms = {est.name.form for est in ctx.named_estimates}
+    forms = {name.form for _, name in ctx.estimate_names}
     if forms:
         return "2025" if forms == {"2025"} else "2026"
     if ctx.root.name.endswith(OUT_SUFFIX) and not (ctx.root / EVAL_RESULTS).is_file():

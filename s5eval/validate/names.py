@@ -39,8 +39,7 @@ def check_duplicates(ctx: Context) -> list[Finding]:
             by_folded[folded] = est.path.name
     slots: dict[tuple[str, int], str] = {}
     forms: dict[str, int] = defaultdict(int)
-    for est in ctx.named_estimates:
-        name = est.name
+    for est, name in ctx.estimate_names:
         forms[name.form] += 1
         if name.index is None:
             continue
@@ -62,9 +61,9 @@ def check_counts(ctx: Context) -> list[Finding]:
     """More estimates (``silence`` not counted) for one soundscape than ``options.max_estimates``."""
     limit = ctx.options.max_estimates
     counts: dict[str, list[str]] = defaultdict(list)
-    for est in ctx.named_estimates:
-        if est.label != SILENCE:
-            counts[est.soundscape].append(est.path.name)
+    for est, name in ctx.estimate_names:
+        if name.label != SILENCE:
+            counts[name.soundscape].append(est.path.name)
     findings = []
     for soundscape, names in sorted(counts.items()):
         if len(names) > limit:

@@ -112,7 +112,8 @@ def _check_audio_urls(path: Path, where: str) -> list[Finding]:
         return [error("E_SUBPKG_AUDIO_URL", where, f"cannot be read: {exc.strerror or exc}")]
     except UnicodeDecodeError:
         return [error("E_SUBPKG_AUDIO_URL", where, "is not UTF-8 text")]
-    urls, bad = [], []
+    urls: list[tuple[int, str]] = []
+    bad: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):

@@ -1,54 +1,18 @@
-"""Reference (calibration) submissions: packages whose scores are known in advance.
-
-Each kind writes a complete DCASE package folder (``eval_out/*.wav``,
-``eval_results.json`` with probabilities and ``nparams``, ``dev_set_test_results.json``
-in the official ``Evaluator`` layout with the package's figures on the reference set,
-``<label>.meta.yaml``), every file through :mod:`s5eval.io.package`, for a
-reference set. Their scores anchor a leaderboard and check the metric (see
-``docs/calibration.md`` for the score each must get):
-
-* ``oracle``: the reference targets themselves (byte copies) — the upper bound.
-* ``mixture``: channel 0 of the mixture for every reference label — CAPI-SDRi
-  exactly 0 dB, label accuracies 100 %.
-* ``silence``: no source at all (one all-zero ``silence`` padding file per
-  mixture, which the metric ignores) — CAPI-SDRi 0 dB with zero penalties.
-* ``oracle-labels-noisy``: every reference target plus white noise at
-  ``snr_db`` dB (float WAV) — each pair's SDR is ``snr_db``.
-* ``random-labels``: as many estimates as references, labels drawn uniformly
-  (seeded) — audio is channel 0 of the mixture, so every TP pair has SDRi 0 dB.
-"""
+"""Writing the reference submissions of :mod:`s5eval.calibration` for a reference set, and scoring them."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .io.audio import audio_info, read_audio, write_audio
-from .io.package import (ESTIMATE_DIR, DevDetail, EstimateEntry, dev_results_document,
+from . import KINDS, ReferenceSubmissionInfo
+from ..io.audio import audio_info, read_audio, write_audio
+from ..io.package import (ESTIMATE_DIR, DevDetail, EstimateEntry, dev_results_document,
                          estimate_filename, eval_results_document, write_dev_results, write_eval_results,
                          write_meta)
-from .io.refset import ReferenceSet, load_reference_set
-from .labels import SILENCE, resolve_label_set
-
-KINDS = ("oracle", "mixture", "silence", "oracle-labels-noisy", "random-labels")
-
-
-@dataclass(frozen=True)
-class ReferenceSubmissionInfo:
-    """What was written: the package folder, its label and how many estimate files."""
-
-    root: Path
-    label: str
-    kind: str
-    n_files: int
-
-
-def package_label(kind: str) -> str:
-    """A package name that follows ``<Author>_<Affiliation>_task4_<N>``, e.g. ``Oracle_S5eval_task4_1``."""
-    author = "".join(part.capitalize() for part in kind.split("-"))
-    return f"{author}_S5eval_task4_1"
+from ..io.refset import ReferenceSet, load_reference_set
+from ..labels import SILENCE, resolve_label_set
 
 
 def write_reference_submission(kind: str, ref: str | Path, out: str | Path, snr_db: float = 10.0, seed: int = 0,
@@ -136,8 +100,8 @@ def _score_on_reference(package: Path, ref: str | Path,
                         label_set: str | None) -> tuple[dict[str, float], dict[str, float | None]]:
     """The written package scored on ``ref``: its CAPI-SDRi (dB) and label accuracies (%), for the meta
     YAML, and each soundscape's CAPI-SDRi (None when excluded), for ``dev_set_test_results.json``."""
-    from .scoring.config import ScoreConfig
-    from .scoring.run import run_score
+    from ..scoring.config import ScoreConfig
+    from ..scoring.run import run_score
 
     run = run_score(package, ref, ScoreConfig(label_set=label_set, workers=1, n_resamples=0))
     summary = run.results["summary"]

@@ -1,0 +1,86 @@
+"""`s5eval --help` lists the commands without importing them, and a command's help imports none of its work.
+
+Start-up times are measured by benchmarks/startup_speed.py; these tests check what makes them small: which
+modules a help request imports (in a fresh interpreter), and that the static help lines of the command list
+say exactly what the commands say.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+from click.utils import make_default_short_help
+
+from s5eval.cli import COMMANDS, cli
+
+# What no help request may import: numpy, the terminal renderer (rich), the scoring run, the synthesizer,
+# the leaderboard statistics, torch, and the modules that read audio.
+HEAVY = ("numpy", "rich", "torch", "scipy", "pandas", "soundfile", "jsonschema", "yaml", "s5eval.scoring",
+         "s5eval.leaderboard", "s5eval.synth", "s5eval.metrics", "s5eval.validate", "s5eval.io.audio",
+         "s5eval.render", "s5eval.mixture_report", "s5eval.codabench", "baseline")
+
+PROBE = """
+import json, sys
+sys.argv = ["s5eval", *{args!r}, "--help"]
+from s5eval.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print("\\n" + json.dumps(sorted(sys.modules)))
+"""
+
+HELP_REQUESTS = [[]] + [[name] for name in COMMANDS] + [["baseline", "train"], ["baseline", "infer"],
+                                                        ["codabench", "score"], ["codabench", "bundle"]]
+
+
+def _command(name: str) -> click.Command:
+    module, attribute = COMMANDS[name][0].split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_static_help_line_is_the_commands_own(name):
+    command = _command(name)
+    assert COMMANDS[name][1] == make_default_short_help(command.help or "", 10_000), name
+
+
+class _InOrder(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # the order they were added, as s5eval lists them
+
+
+def test_the_command_list_reads_as_click_writes_it():
+    eager = _InOrder("s5eval", help=cli.help, params=cli.params, context_settings=cli.context_settings)
+    for name in COMMANDS:
+        eager.add_command(_command(name), name)
+    lazy_text = CliRunner().invoke(cli, ["--help"], prog_name="s5eval", terminal_width=80).output
+    eager_text = CliRunner().invoke(eager, ["--help"], prog_name="s5eval", terminal_width=80).output
+    assert lazy_text == eager_text
+
+
+@pytest.mark.parametrize("args", HELP_REQUESTS, ids=lambda a: " ".join(a) or "s5eval")
+def test_help_imports_no_implementation(args):
+    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
+                          check=True)
+    assert "Usage:" in done.stdout
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY))
+    assert heavy == [], f"`s5eval {' '.join(args)} --help` imports {heavy}"
+
+
+def test_import_s5eval_is_light_and_the_api_still_there():
+    done = subprocess.run([sys.executable, "-c", "import json, sys, s5eval; print(json.dumps(sorted(sys.modules)))"],
+                          capture_output=True, text=True, check=True)
+    assert "numpy" not in json.loads(done.stdout)
+    import s5eval
+
+    assert s5eval.CAPISDRi.__name__ == "CAPISDRi" and callable(s5eval.sdr)
+    assert set(s5eval.__all__) <= set(dir(s5eval))
+    with pytest.raises(AttributeError):
+        s5eval.not_a_name  # noqa: B018
