@@ -1,32 +1,56 @@
-"""Throughput of `s5eval score` against decode-only time and a naive per-permutation scorer.
+"""Speed of `s5eval score` against the official DCASE 2026 scorer and against reading the samples.
 
 Generates N ten-second 4-channel 32 kHz PCM16 mixtures with 1-3 targets and
-1-3 estimates each (some same-class duplicates), then measures, in one run:
+1-3 estimates each (some same-class duplicates), and a view of them at the
+size of the DCASE evaluation set (2,567 mixtures by default: the same files
+under new names, hard links, so the page cache holds them all). Then runs, in
+interleaved rounds (round r runs every configuration once, in the same order,
+both sizes; best and median over the rounds are reported):
 
-* `s5eval score` (the console script, end to end: interpreter start, imports,
-  discovery, header checks, scoring, 1000 bootstrap resamples, all outputs)
-  with 1 and 2 workers: mixtures per second and peak RSS (largest process);
-  each configuration is run several times, and the best and the median are
-  reported;
-* the same at the size of the DCASE evaluation set (2,567 mixtures), made of
-  the N generated mixtures under new names (hard links, so the page cache
-  holds them all): the rate a leaderboard run sees, and peak RSS against N;
-* the scoring loop alone (in this process, after discovery): steady state;
-* interpreter start-up, and start-up plus the imports of `s5eval score`;
-* decode only: reading every WAV of the run with soundfile as float32;
-* a naive scorer that mirrors the official evaluation loop: float32 decode of
-  every file and, per class, SDR of every (reference combination, estimate
-  permutation) computed on stacked copies of the waveforms.
+* the official scorer: the metric class of the official 2026 baseline
+  (`S5ClassAwareMetric` of `src/evaluation/metrics/s5capi_metric.py`, loaded at
+  run time from a clone of https://github.com/nttcslab/dcase2026_task4_baseline,
+  never copied into this repository) driven as `src/evaluation/evaluate.py`
+  drives it: the files listed and matched as `DatasetS3` (waveform mode) does,
+  every mixture, target and estimate read as float32 (`librosa.load(sr=None)`
+  there, which reads through soundfile; soundfile here), targets and estimates
+  padded with "silence" to n_sources = 3, torch CPU tensors, one `update` per
+  mixture and the final `compute`. One process (the official `evaluate.py` also
+  reads through a DataLoader with 2 x batch-size worker processes; not done
+  here). Timed end to end in a subprocess (interpreter, torch import, listing,
+  reading, scoring); its mean must equal `s5eval score`'s CAPI-SDRi within
+  1e-4 dB, else the script fails;
+* `s5eval score` end to end (`python -m s5eval.cli score ... --quiet --out DIR`:
+  interpreter start, imports, discovery, header checks, scoring, 1000 bootstrap
+  resamples, all outputs) with 1 and 2 workers, with a cold reference cache
+  (`--cache-dir` an empty folder, deleted before each run) and a warm one (a
+  folder filled by an earlier, untimed run: then s5eval reads no mixture file);
+* read time: reading the int16 samples of exactly the files a run must read, in
+  one process, from the page cache (cold cache: every mixture, target and
+  estimate; warm cache: the estimates, and the targets whose class some
+  estimate of the same mixture has). Twice: `numpy.fromfile` of the RIFF `data`
+  chunk (the bare read) and `soundfile.read(dtype="int16")`.
 
-Usage: python benchmarks/score_speed.py [--n 300] [--seconds 10] [--keep DIR] [--repeat 3] [--eval-size 2567]
-Prints a Markdown table.
+Peak RSS is GNU time's `%M` (the largest process). Every subprocess gets
+`S5EVAL_CACHE_DIR` set to a folder of the benchmark's own, so the user's cache
+is never read or written.
+
+Needs torch and torchmetrics (benchmark-only dependencies: `pip install torch
+torchmetrics`) and a clone of the official repository (a work tree or a bare
+mirror: `--official-repo PATH`, default `$S5EVAL_OFFICIAL_REPO`, else
+`/work/.mirror/nttcslab+dcase2026_task4_baseline/repo`).
+
+Usage: python benchmarks/score_speed.py [--n 300] [--eval-size 2567] [--rounds 3] [--official-rounds K]
+                                        [--official-repo PATH] [--keep DIR]
+Prints a Markdown table and the ratios against each target.
 """
 from __future__ import annotations
 
 import argparse
-import itertools
+import importlib.util
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -40,8 +64,13 @@ import soundfile as sf
 
 RATE = 32000
 CLASSES = ["Speech", "Dishes", "Typing", "Doorbell", "Blender", "Cough"]
-EPS = np.finfo(np.float32).eps
+OFFICIAL_METRIC = "src/evaluation/metrics/s5capi_metric.py"
+OFFICIAL_N_SOURCES = 3  # n_sources of the official eval configs (src/evaluation/eval_configs/*.yaml)
+DEFAULT_OFFICIAL_REPO = "/work/.mirror/nttcslab+dcase2026_task4_baseline/repo"
+RSS_FLAT = 1.10  # "flat": peak RSS at the large size at most 10 % above the small size's
 
+
+# ---------------------------------------------------------------- data (also used by score_all_speed.py)
 
 def generate(root: Path, n: int, seconds: float, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
@@ -67,27 +96,6 @@ def generate(root: Path, n: int, seconds: float, seed: int = 0) -> None:
             sf.write(root / "sub" / f"{mix}_{i}_{label}.wav", np.clip(est, -1, 1), RATE, subtype="PCM_16")
 
 
-def timed_score(root: Path, workers: int) -> tuple[float, float, dict]:
-    """Wall time, peak RSS (MiB, largest process as reported by GNU time) and the summary."""
-    out = root / f"out_w{workers}"
-    cmd = ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "s5eval.cli", "score", str(root / "sub"),
-           "--ref", str(root / "ref"), "--out", str(out), "--workers", str(workers), "--quiet"]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr)
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
-    return elapsed, peak_kb / 1024, json.loads((out / "results.json").read_text())["summary"]
-
-
-def repeated_score(root: Path, workers: int, repeat: int) -> tuple[float, float, float, dict]:
-    """Best and median wall time (s) over ``repeat`` runs, the largest peak RSS (MiB) and the summary."""
-    runs = [timed_score(root, workers) for _ in range(repeat)]
-    times = sorted(t for t, _, _ in runs)
-    return times[0], statistics.median(times), max(r for _, r, _ in runs), runs[0][2]
-
-
 def replicated_view(root: Path, n_total: int) -> Path:
     """``n_total`` mixtures under new names, each file a hard link to a generated mixture's file."""
     view = root / f"replicated_{n_total}"
@@ -110,22 +118,146 @@ def replicated_view(root: Path, n_total: int) -> Path:
     return view
 
 
-def scoring_loop_rate(root: Path, workers: int) -> float:
-    """Mixtures per second of the scoring loop alone (in this process, after discovery), best of two."""
-    from s5eval.scoring.backends import iter_scores
-    from s5eval.scoring.config import ScoreConfig, ScoreOptions
-    from s5eval.scoring.mixture import jobs_for
-    from s5eval.scoring.run import prepare
+def decode_all(root: Path) -> float:
+    """Seconds to decode every WAV under ``root/ref`` and ``root/sub`` as float32 (also warms the page cache)."""
+    start = time.perf_counter()
+    for path in sorted((root / "ref").rglob("*.wav")) + sorted((root / "sub").glob("*.wav")):
+        sf.read(path, dtype="float32")
+    return time.perf_counter() - start
 
-    reference, submission = prepare(root / "sub", root / "ref", ScoreConfig())
-    jobs = jobs_for(reference, submission)
-    best = 0.0
-    for _ in range(2):
+
+# ---------------------------------------------------------------- read time
+
+def _data_chunk(path: Path) -> tuple[int, int]:
+    """Offset and size in bytes of the ``data`` chunk of a RIFF/WAVE file."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise ValueError(f"{path}: not a WAV file")
+        offset = 12
+        while True:
+            f.seek(offset)
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                raise ValueError(f"{path}: no data chunk")
+            size = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                return offset + 8, size
+            offset += 8 + size + (size & 1)
+
+
+def files_to_read(root: Path, warm: bool) -> list[Path]:
+    """What ``s5eval score`` reads: every file (cold reference cache), or (warm) every estimate and the
+    targets whose class some estimate of the same mixture has."""
+    estimates = sorted((root / "sub").glob("*.wav"))
+    targets = sorted((root / "ref" / "oracle_target").glob("*.wav"))
+    if not warm:
+        return sorted((root / "ref" / "soundscape").glob("*.wav")) + targets + estimates
+    estimated = {(p.stem.rsplit("_", 2)[0], p.stem.rsplit("_", 2)[2]) for p in estimates}
+    return [p for p in targets if (p.stem.rsplit("_", 2)[0], p.stem.rsplit("_", 2)[2]) in estimated] + estimates
+
+
+def read_fromfile(paths: list[Path]) -> float:
+    """Seconds to read the int16 samples of ``paths`` with ``numpy.fromfile`` from their ``data`` chunks."""
+    start = time.perf_counter()
+    for path in paths:
+        offset, size = _data_chunk(path)
+        np.fromfile(path, dtype="<i2", count=size // 2, offset=offset)
+    return time.perf_counter() - start
+
+
+def read_soundfile(paths: list[Path]) -> float:
+    """Seconds to read the int16 samples of ``paths`` with ``soundfile.read``."""
+    start = time.perf_counter()
+    for path in paths:
+        sf.read(path, dtype="int16")
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------- the official scorer
+
+def official_source(repo: Path, into: Path) -> Path:
+    """The official metric module written into ``into`` from ``repo`` (a git work tree or bare mirror)."""
+    target = into / "s5capi_metric.py"
+    proc = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{OFFICIAL_METRIC}"], capture_output=True)
+    if proc.returncode == 0 and proc.stdout:
+        target.write_bytes(proc.stdout)
+    elif (repo / OFFICIAL_METRIC).is_file():  # a checkout without git metadata
+        shutil.copyfile(repo / OFFICIAL_METRIC, target)
+    else:
+        raise SystemExit(f"score_speed.py: cannot read {OFFICIAL_METRIC} from {repo} "
+                         "(pass --official-repo PATH: a clone of https://github.com/nttcslab/dcase2026_task4_baseline)")
+    return target
+
+
+def official_worker(root: Path, module_path: Path) -> None:
+    """Score ``root/sub`` against ``root/ref`` as the official evaluation does; print the mean and the times."""
+    start = time.perf_counter()
+    import torch
+
+    spec = importlib.util.spec_from_file_location("s5capi_metric", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    metric = module.S5ClassAwareMetric(metricfunc="sdr")
+    metric.reset()
+    imported = time.perf_counter()
+
+    # DatasetS3.__init__ and _get_data_waveform (waveform mode)
+    soundscape_dir = root / "ref" / "soundscape"
+    data = sorted(({"soundscape": f[:-4], "mixture_path": os.path.join(soundscape_dir, f)}
+                   for f in os.listdir(soundscape_dir) if f.endswith(".wav")), key=lambda x: x["soundscape"])
+    for est_ref, source_dir in (("ref", root / "ref" / "oracle_target"), ("est", root / "sub")):
+        all_wav = [f for f in os.listdir(source_dir) if f.endswith(".wav")]
+        for d in data:
+            d[est_ref + "_label"], d[est_ref + "_source_paths"] = [], []
+            for source in sorted(w for w in all_wav if w.startswith(d["soundscape"])):
+                match = re.match(rf"^{re.escape(d['soundscape'])}(?:_(\d+))?_(.+)\.wav$", source)
+                d[est_ref + "_label"].append(match.group(2))
+                d[est_ref + "_source_paths"].append(os.path.join(source_dir, source))
+
+    def sources(info: dict, est_ref: str, wlen: int) -> tuple[list[str], torch.Tensor]:
+        labels = list(info[est_ref + "_label"]) + ["silence"] * (OFFICIAL_N_SOURCES - len(info[est_ref + "_label"]))
+        waves = [sf.read(path, dtype="float32")[0] for path in info[est_ref + "_source_paths"]]
+        waves += [np.zeros(wlen, dtype=np.float32)] * (OFFICIAL_N_SOURCES - len(waves))
+        return labels, torch.from_numpy(np.stack(waves))[:, None, :].to(torch.float32)  # [nsources, 1, wlen]
+
+    for info in data:  # DatasetS3._get_item_waveform, then Evaluator.evaluate (one mixture a batch)
+        mixture = np.ascontiguousarray(sf.read(info["mixture_path"], dtype="float32", always_2d=True)[0].T)
+        mixture = torch.from_numpy(mixture).to(torch.float32)  # [nch, wlen]
+        ref_labels, ref_sources = sources(info, "ref", mixture.shape[-1])
+        est_labels, est_sources = sources(info, "est", mixture.shape[-1])
+        metric.update(batch_est_labels=[est_labels], batch_est_waveforms=est_sources[None][:, :, 0, :],
+                      batch_ref_labels=[ref_labels], batch_ref_waveforms=ref_sources[None][:, :, 0, :],
+                      batch_mixture=mixture[None][:, 0, :])
+    result = metric.compute()
+    end = time.perf_counter()
+    print(json.dumps({"mean": result["mean"], "mixtures": len(data), "import_s": imported - start,
+                      "scoring_s": end - imported}))
+
+
+# ---------------------------------------------------------------- timed subprocesses
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time (s), peak RSS (MiB, GNU time's %M: the largest process) and stdout of ``cmd``."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.perf_counter()
-        for _record in iter_scores(jobs, ScoreOptions(), workers):
-            pass
-        best = max(best, len(jobs) / (time.perf_counter() - start))
-    return best
+        proc = subprocess.run(["/usr/bin/time", "-o", rss.name, "-f", "%M"] + cmd,
+                              capture_output=True, text=True, env=env)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"score_speed.py: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+        peak_kb = int(Path(rss.name).read_text().strip().splitlines()[-1])
+    return elapsed, peak_kb / 1024, proc.stdout
+
+
+def s5eval_score(root: Path, work: Path, workers: int, cache: Path, env: dict[str, str]) -> tuple[float, float, dict]:
+    """One end-to-end `s5eval score` run: seconds, peak RSS (MiB) and the summary of results.json."""
+    out = work / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "s5eval.cli", "score", str(root / "sub"), "--ref", str(root / "ref"),
+           "--out", str(out), "--workers", str(workers), "--cache-dir", str(cache), "--quiet"]
+    elapsed, rss, _ = timed(cmd, env)
+    return elapsed, rss, json.loads((out / "results.json").read_text())["summary"]
 
 
 def startup_seconds() -> tuple[float, float]:
@@ -140,111 +272,168 @@ def startup_seconds() -> tuple[float, float]:
     return best("pass"), best("import s5eval.cli, s5eval.commands.score, s5eval.results.files")
 
 
-def decode_all(root: Path) -> float:
-    start = time.perf_counter()
-    for path in sorted((root / "ref").rglob("*.wav")) + sorted((root / "sub").glob("*.wav")):
-        sf.read(path, dtype="float32")
-    return time.perf_counter() - start
+# ---------------------------------------------------------------- main
+
+CONFIGS = [  # (key, row title); run in this order in every round
+    ("official", "official scorer (2026 `S5ClassAwareMetric`, torch CPU, float32 reads, 1 process)"),
+    ("cold1", "`s5eval score --workers 1`, cold reference cache"),
+    ("cold2", "`s5eval score --workers 2`, cold reference cache"),
+    ("warm1", "`s5eval score --workers 1`, warm reference cache"),
+    ("warm2", "`s5eval score --workers 2`, warm reference cache"),
+    ("read_cold", "read int16 samples, files of a cold run (all), `numpy.fromfile`"),
+    ("read_warm", "read int16 samples, files of a warm run (estimates + their classes' targets), `numpy.fromfile`"),
+    ("sf_cold", "read int16 samples, files of a cold run, `soundfile.read`"),
+    ("sf_warm", "read int16 samples, files of a warm run, `soundfile.read`"),
+]
 
 
-def _sdr(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """SDR over the last axis, float32 like the official code."""
-    return 10 * np.log10(((ref ** 2).sum(-1) + EPS) / (((ref - est) ** 2).sum(-1) + EPS))
-
-
-def naive_score(root: Path) -> tuple[float, float]:
-    """The official algorithm, literally: enumerate every combination/permutation on stacked copies."""
-    start = time.perf_counter()
-    values = []
-    for mix_path in sorted((root / "ref" / "soundscape").glob("*.wav")):
-        mix = mix_path.stem
-        mixture = sf.read(mix_path, dtype="float32")[0][:, 0]
-        refs = [(p.stem[len(mix) + 1:].split("_", 1)[1], sf.read(p, dtype="float32")[0])
-                for p in sorted((root / "ref" / "oracle_target").glob(f"{mix}_*.wav"))]
-        ests = [(p.stem[len(mix) + 1:].split("_", 1)[1], sf.read(p, dtype="float32")[0])
-                for p in sorted((root / "sub").glob(f"{mix}_*.wav"))]
-        entries = []
-        for label in {lb for lb, _ in refs} | {lb for lb, _ in ests}:
-            r = np.stack([w for lb, w in refs if lb == label]) if any(lb == label for lb, _ in refs) else None
-            e = np.stack([w for lb, w in ests if lb == label]) if any(lb == label for lb, _ in ests) else None
-            if r is None or e is None:
-                entries += [0.0] * (len(r) if r is not None else len(e))
-                continue
-            tp = min(len(r), len(e))
-            perms = [(list(rc), list(ep)) for rc in itertools.combinations(range(len(r)), tp)
-                     for ep in itertools.permutations(range(len(e)), tp)]
-            ref_stack = np.stack([r[rc] for rc, _ in perms])
-            est_stack = np.stack([e[ep] for _, ep in perms])
-            metric = _sdr(est_stack, ref_stack)
-            metric_mix = _sdr(np.broadcast_to(mixture, ref_stack.shape), ref_stack)
-            best = int(np.argmax(metric.mean(axis=1)))
-            entries += list(metric[best] - metric_mix[best]) + [0.0] * abs(len(r) - len(e))
-        values.append(float(np.mean(entries)))
-    return time.perf_counter() - start, float(np.mean(values))
-
+def check_official_setup(repo: Path) -> None:
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("torchmetrics") is None:
+        raise SystemExit("score_speed.py: the official scorer needs torch and torchmetrics, benchmark-only "
+                         "dependencies: pip install torch torchmetrics")
+    if not repo.exists():
+        raise SystemExit(f"score_speed.py: no official repository at {repo} (pass --official-repo PATH: a clone of "
+                         "https://github.com/nttcslab/dcase2026_task4_baseline, work tree or bare)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--n", type=int, default=300, help="generated mixtures (the small size)")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--eval-size", type=int, default=2567, help="mixtures of the large size (0: skip it)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--official-rounds", type=int, default=None,
+                        help="rounds that run the official scorer at the large size (default: all; the first K)")
+    parser.add_argument("--official-repo", type=Path,
+                        default=Path(os.environ.get("S5EVAL_OFFICIAL_REPO", DEFAULT_OFFICIAL_REPO)),
+                        help="clone of nttcslab/dcase2026_task4_baseline (work tree or bare)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into (and keep) this folder")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each `s5eval score` configuration")
-    parser.add_argument("--eval-size", type=int, default=2567, help="mixtures in the replicated run (0: skip it)")
+    parser.add_argument("--official-worker", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--official-module", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.official_worker is not None:
+        official_worker(args.official_worker, args.official_module)
+        return
+
+    check_official_setup(args.official_repo)
     root = args.keep or Path(tempfile.mkdtemp(prefix="s5eval-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="s5eval-bench-work-"))
     try:
+        module = official_source(args.official_repo, work)
+        env = dict(os.environ, S5EVAL_CACHE_DIR=str(work / "env-cache"))  # never the user's cache
         if not (root / "ref").exists():
             generate(root, args.n, args.seconds)
-        decode_all(root)  # warm the page cache so every timing below reads from memory
-        decode = decode_all(root)
+        sizes = {args.n: root}
+        if args.eval_size:
+            sizes[args.eval_size] = replicated_view(root, args.eval_size)
+        decode_all(root)  # the page cache holds every file (the large size's files are hard links to them)
+        official_rounds = args.rounds if args.official_rounds is None else args.official_rounds
+        read_lists = {(n, warm): files_to_read(folder, warm) for n, folder in sizes.items() for warm in (False, True)}
+        for n, folder in sizes.items():  # fill the warm caches (untimed)
+            s5eval_score(folder, work, 2, work / f"cache_warm_{n}", env)
+
+        times: dict[tuple[int, str], list[float]] = {}
+        rss: dict[tuple[int, str], float] = {}
+        summaries: dict[int, list[dict]] = {n: [] for n in sizes}
+        official_means: dict[int, float] = {}
+        official_parts: dict[int, list[tuple[float, float]]] = {n: [] for n in sizes}
+        for r in range(args.rounds):
+            for n, folder in sizes.items():
+                for key, _ in CONFIGS:
+                    if key == "official":
+                        if n != args.n and r >= official_rounds:
+                            continue
+                        cmd = [sys.executable, str(Path(__file__).resolve()), "--official-worker", str(folder),
+                               "--official-module", str(module)]
+                        t, peak, stdout = timed(cmd, env)
+                        result = json.loads(stdout.strip().splitlines()[-1])
+                        official_means[n] = result["mean"]
+                        official_parts[n].append((result["import_s"], result["scoring_s"]))
+                    elif key.startswith(("cold", "warm")):
+                        cache = work / "cache_cold" if key.startswith("cold") else work / f"cache_warm_{n}"
+                        if key.startswith("cold"):
+                            shutil.rmtree(cache, ignore_errors=True)
+                        t, peak, summary = s5eval_score(folder, work, int(key[-1]), cache, env)
+                        summaries[n].append(summary)
+                    else:
+                        paths = read_lists[(n, key.endswith("warm"))]
+                        t, peak = (read_fromfile if key.startswith("read") else read_soundfile)(paths), 0.0
+                    times.setdefault((n, key), []).append(t)
+                    rss[(n, key)] = max(rss.get((n, key), 0.0), peak)
+                print(f"round {r + 1}/{args.rounds}, {n} mixtures (load average {os.getloadavg()[0]:.1f}): "
+                      + ", ".join(f"{k} {times[(n, k)][-1]:.2f}s" for k, _ in CONFIGS if len(times.get((n, k), [])) > r),
+                      file=sys.stderr, flush=True)
+
+        # same numbers: every s5eval run of a size, cold or warm, 1 or 2 workers, and the official mean
+        failures = []
+        for n in sizes:
+            if any(s != summaries[n][0] for s in summaries[n]):
+                failures.append(f"{n} mixtures: the s5eval runs disagree")
+            capi = summaries[n][0]["capi_sdri"]
+            if not abs(official_means[n] - capi) <= 1e-4:
+                failures.append(f"{n} mixtures: official mean {official_means[n]:.6f} dB != s5eval CAPI-SDRi {capi:.6f} dB")
+        if failures:
+            raise SystemExit("score_speed.py: NOT THE SAME NUMBERS\n" + "\n".join(failures))
         bare, imports = startup_seconds()
-        t1, t1_median, rss1, summary1 = repeated_score(root, 1, args.repeat)
-        t2, t2_median, rss2, summary2 = repeated_score(root, 2, args.repeat)
-        loop1, loop2 = scoring_loop_rate(root, 1), scoring_loop_rate(root, 2)
-        naive, naive_value = naive_score(root)
-        assert summary1 == summary2
-        assert abs(naive_value - summary1["capi_sdri"]) < 1e-3, (naive_value, summary1["capi_sdri"])
-        n, m = args.n, args.eval_size
-        rows = [
-            ("decode every WAV only (soundfile float32, 1 process)", f"{decode:.2f}", f"{n / decode:.0f}", ""),
-            ("`s5eval score --workers 1`, end to end", f"{t1:.2f} / {t1_median:.2f}",
-             f"{n / t1:.0f} / {n / t1_median:.0f}", f"{rss1:.0f}"),
-            ("`s5eval score --workers 2`, end to end", f"{t2:.2f} / {t2_median:.2f}",
-             f"{n / t2:.0f} / {n / t2_median:.0f}", f"{rss2:.0f}"),
-        ]
-        if m:
-            big = replicated_view(root, m)
-            b1, b1_median, big_rss1, _ = repeated_score(big, 1, args.repeat)
-            b2, b2_median, big_rss2, _ = repeated_score(big, 2, args.repeat)
-            rows += [
-                (f"`s5eval score --workers 1`, end to end, {m} mixtures", f"{b1:.2f} / {b1_median:.2f}",
-                 f"{m / b1:.0f} / {m / b1_median:.0f}", f"{big_rss1:.0f}"),
-                (f"`s5eval score --workers 2`, end to end, {m} mixtures", f"{b2:.2f} / {b2_median:.2f}",
-                 f"{m / b2:.0f} / {m / b2_median:.0f}", f"{big_rss2:.0f}"),
-            ]
-        rows += [
-            ("scoring loop only, 1 worker (in process, after discovery; best of 2)", "", f"{loop1:.0f}", ""),
-            ("scoring loop only, 2 workers", "", f"{loop2:.0f}", ""),
-            ("naive per-permutation loop (official algorithm, numpy, 1 process)", f"{naive:.2f}",
-             f"{n / naive:.0f}", ""),
-            ("start-up: bare interpreter / interpreter + imports of `s5eval score`", f"{bare:.2f} / {imports:.2f}",
-             "", ""),
-        ]
-        print(f"| what ({n} mixtures of {args.seconds:g} s unless said, {os.cpu_count()} cores) | seconds "
-              f"(best / median of {args.repeat}) | mixtures/s (best / median) | peak RSS (MiB) |")
-        print("|---|---:|---:|---:|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
+
+        def best(n: int, key: str) -> float:
+            return min(times[(n, key)])
+
+        def median(n: int, key: str) -> float:
+            return statistics.median(times[(n, key)])
+
+        print(f"| what ({os.cpu_count()} cores, files in the page cache) | mixtures | runs | seconds (best / median) "
+              "| mixtures/s (best / median) | peak RSS (MiB) |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for n in sizes:
+            for key, title in CONFIGS:
+                b, m = best(n, key), median(n, key)
+                peak = f"{rss[(n, key)]:.0f}" if rss[(n, key)] else ""
+                print(f"| {title} | {n:,} | {len(times[(n, key)])} | {b:.2f} / {m:.2f} | {n / b:.0f} / {n / m:.0f} "
+                      f"| {peak} |")
         print()
-        scaling = f"scoring loop {loop2 / loop1:.2f}x; end to end ({n}) {t1 / t2:.2f}x"
-        if m:
-            scaling += f"; end to end ({m}) {b1 / b2:.2f}x"
-        print(f"- 2 workers vs 1: {scaling}")
-        print(f"- score / decode-only time ({n}): {t1 / decode:.2f}x (1 worker), {t2 / decode:.2f}x (2 workers)")
-        print(f"- speed-up over the naive loop ({n}): {naive / t1:.1f}x (1 worker), {naive / t2:.1f}x (2 workers)")
-        print(f"- CAPI-SDRi {summary1['capi_sdri']:.6f} dB (naive loop: {naive_value:.6f} dB)")
+        for n in sizes:
+            parts = official_parts[n]
+            print(f"- official scorer, {n} mixtures: interpreter + torch import {min(p[0] for p in parts):.2f} s, "
+                  f"listing + reading + scoring {min(p[1] for p in parts):.2f} s (best)")
+        print(f"- start-up: bare interpreter {bare:.2f} s, interpreter + imports of `s5eval score` {imports:.2f} s")
+        for n in sizes:
+            print(f"- files read, {n} mixtures: cold {len(read_lists[(n, False)])}, warm {len(read_lists[(n, True)])}")
+        print(f"- CAPI-SDRi: s5eval {summaries[args.n][0]['capi_sdri']:.6f} dB, official "
+              f"{official_means[args.n]:.6f} dB ({args.n}); every s5eval run of a size gave the same summary")
+        print()
+
+        def verdict(ok: bool) -> str:
+            return "**met**" if ok else "**not met**"
+
+        big = args.eval_size or args.n
+        print(f"Targets, at {big:,} mixtures (best / median):")
+        for key in ("cold2", "cold1", "warm2", "warm1"):
+            x_b, x_m = best(big, "official") / best(big, key), median(big, "official") / median(big, key)
+            print(f"- >= 30x the official scorer, {key}: {x_b:.1f}x / {x_m:.1f}x: {verdict(min(x_b, x_m) >= 30)}")
+        for key, read in (("cold2", "read_cold"), ("cold1", "read_cold"), ("warm2", "read_warm"),
+                          ("warm1", "read_warm")):
+            x_b, x_m = best(big, key) / best(big, read), median(big, key) / median(big, read)
+            print(f"- <= 2x the read time ({read}, numpy.fromfile), {key}: {x_b:.2f}x / {x_m:.2f}x: "
+                  f"{verdict(max(x_b, x_m) <= 2)}")
+        for cache in ("cold", "warm"):
+            x_b = best(big, f"{cache}1") / best(big, f"{cache}2")
+            x_m = median(big, f"{cache}1") / median(big, f"{cache}2")
+            print(f"- 2 workers >= 1.8x one worker, {cache} cache: {x_b:.2f}x / {x_m:.2f}x: {verdict(min(x_b, x_m) >= 1.8)}")
+        if args.eval_size:
+            for key in ("cold1", "cold2", "warm1", "warm2"):
+                ratio = rss[(big, key)] / rss[(args.n, key)]
+                print(f"- peak RSS flat (<= {RSS_FLAT:.2f}x), {key}: {rss[(args.n, key)]:.0f} MiB at {args.n} -> "
+                      f"{rss[(big, key)]:.0f} MiB at {big} ({ratio:.2f}x, "
+                      f"{(rss[(big, key)] - rss[(args.n, key)]) * 1024 / (big - args.n):.1f} KiB per mixture): "
+                      f"{verdict(ratio <= RSS_FLAT)}")
+        if args.eval_size:
+            print(f"\nAt {args.n} mixtures: official / cold2 {best(args.n, 'official') / best(args.n, 'cold2'):.1f}x, "
+                  f"cold2 / read {best(args.n, 'cold2') / best(args.n, 'read_cold'):.2f}x, "
+                  f"warm2 / read {best(args.n, 'warm2') / best(args.n, 'read_warm'):.2f}x, "
+                  f"1 / 2 workers cold {best(args.n, 'cold1') / best(args.n, 'cold2'):.2f}x (best)")
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
 

@@ -105,8 +105,8 @@ def _score_on_reference(package: Path, ref: str | Path,
 
     run = run_score(package, ref, ScoreConfig(label_set=label_set, workers=1, n_resamples=0))
     summary = run.results["summary"]
-    figures = {key: float(summary[key]) for key in ("capi_sdri", "accuracy_mix", "accuracy_src")
-               if summary.get(key) is not None}
+    figures: dict[str, float] = {key: float(value) for key in ("capi_sdri", "accuracy_mix", "accuracy_src")
+                                 if key in summary and (value := summary[key]) is not None}
     return figures, {r.soundscape: r.capi_sdri for r in run.records if r.scored}
 
 

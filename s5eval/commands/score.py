@@ -27,9 +27,14 @@ from .common import check_paths_exist, exits_on_input_error, scoring_options
 @click.option("--report-dir", type=click.Path(path_type=str), default=None,
               help="Folder of the --report (default: OUT/report with --out, else s5eval_report).")
 @click.option("--report-worst-only", is_flag=True, help="--report: the N worst mixtures only.")
+@click.option("--cache-dir", type=click.Path(path_type=str), default=None,
+              help="Keep the figures that depend on the reference set alone here, so that a repeated run reads no "
+                   "mixture file (default: $S5EVAL_CACHE_DIR, else $XDG_CACHE_HOME/s5eval or ~/.cache/s5eval).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the reference cache.")
 @exits_on_input_error
 def score_command(submission, reference, out_dir, metric, selection, penalty_fn, penalty_fp, subsets, label_set,
-                  workers, n_resamples, seed, force, quiet, as_json, report, report_dir, report_worst_only):
+                  workers, n_resamples, seed, force, quiet, as_json, report, report_dir, report_worst_only,
+                  cache_dir, no_cache):
     """Score a submission SUBMISSION against a reference set.
 
     SUBMISSION is a submission package folder, a folder of estimate WAVs, or a .zip of either (read
@@ -40,6 +45,7 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout
     from ..results.files import check_out_dir, remove_stale_outputs, write_outputs
     from ..scoring.config import ScoreConfig
+    from ..scoring.reference_cache import default_cache_dir
     from ..scoring.run import run_score
     from rich.markup import escape
     check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
@@ -50,6 +56,7 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     if out_dir:  # before any work: never into the inputs, never onto a file
         check_out_dir(out_dir, [(reference, "the reference set"),
                                 (None if is_zip_path(submission) else submission, "the submission")])
+    reference_cache = None if no_cache else (cache_dir or default_cache_dir())
     scored_path = submission
     if report is not None:  # checked before any work; a .zip stays extracted until the report is written
         from ..io.archive import submission_folder
@@ -68,10 +75,10 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
             with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=stderr, transient=True) as bar:
                 task = bar.add_task("score", total=None)
-                run = run_score(scored_path, reference, config, source=submission,
+                run = run_score(scored_path, reference, config, source=submission, reference_cache=reference_cache,
                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
-            run = run_score(scored_path, reference, config, source=submission)
+            run = run_score(scored_path, reference, config, source=submission, reference_cache=reference_cache)
     except S5InputError as exc:
         if out_dir:
             try:

@@ -6,7 +6,7 @@ Titles, units and decimals of the figures come from the catalogue (:mod:`s5eval.
 from __future__ import annotations
 
 import html
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -73,7 +73,7 @@ _ROW_FIGURES = ("capi_sdri", "accuracy_mix", "accuracy_src", "tp_sdri", "ca_sdri
 _CASA_FIGURES = ("casa_sdr_sb", "casa_sdr_eb")
 
 
-def _row_keys(results: dict) -> tuple[tuple[str, str, int], ...]:
+def _row_keys(results: Mapping[str, Any]) -> tuple[tuple[str, str, int], ...]:
     """``(key, column title, decimals)`` of the subset table; the CASA-SDR figures when the run computed them."""
     casa = any(fig.get(key) is not None for fig in results["subsets"].values() for key in _CASA_FIGURES)
     keys = _ROW_FIGURES + (_CASA_FIGURES if casa or results.get("provenance", {}).get("metric") == "casa-sdr" else ())
@@ -90,7 +90,7 @@ def _cell(fig: dict, key: str, digits: int) -> str:
 
 
 
-def _legend(results: dict) -> str:
+def _legend(results: Mapping[str, Any]) -> str:
     provenance = results.get("provenance", {})
     n = provenance.get("bootstrap_resamples")
     with_ci = [title for key, title, _ in _row_keys(results)
@@ -131,7 +131,7 @@ _PROVENANCE = (("version", "s5eval version"), ("metric", "metric (--metric)"), (
 
 
 
-def _provenance(results: dict) -> str:
+def _provenance(results: Mapping[str, Any]) -> str:
     provenance = results.get("provenance", {})
     rows = "".join(f"<tr><th class=t>{html.escape(title)}</th><td class=t><code>"
                    f"{html.escape('—' if provenance.get(key) is None else str(provenance.get(key)))}</code></td></tr>"
@@ -140,7 +140,7 @@ def _provenance(results: dict) -> str:
 
 
 
-def page_intervals(results: dict, records: Sequence[MixtureRecord], subsets: dict[str, list[str]]) -> dict:
+def page_intervals(results: Mapping[str, Any], records: Sequence[MixtureRecord], subsets: dict[str, list[str]]) -> dict:
     """``results`` with 95 % intervals also for the figures results.json does not bootstrap.
 
     TP-only SDRi (Σ TP SDRi / Σ TP pairs over the scored mixtures), CA-SDRi 2025
@@ -175,7 +175,7 @@ def page_intervals(results: dict, records: Sequence[MixtureRecord], subsets: dic
 
 
 
-def results_html(results: dict, package_findings: list[Finding] | None = None,
+def results_html(results: Mapping[str, Any], package_findings: list[Finding] | None = None,
                  records: Sequence[MixtureRecord] | None = None, subsets: dict[str, list[str]] | None = None) -> str:
     """A page with the figures of every subset (with 95 % intervals), per class, a legend and the provenance.
 

@@ -1,7 +1,7 @@
 """Terminal rendering with rich: result tables and findings."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from rich.console import Console
 from rich.markup import escape
@@ -31,7 +31,7 @@ def _ci(fig: dict, key: str) -> str:
     return "" if low is None or high is None else f" [{low:.2f}, {high:.2f}]"
 
 
-def results_table(results: dict, headline: str = "capi_sdri", title: str | None = None) -> Table:
+def results_table(results: Mapping[str, Any], headline: str = "capi_sdri", title: str | None = None) -> Table:
     """One row per subset: the headline figure with its interval, CAPI-SDRi, the accuracies, TP-only SDRi, counts.
 
     Titles, units and decimals come from the figure catalogue (:mod:`s5eval.results.figures`).

@@ -11,9 +11,10 @@ import csv
 import math
 import os
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import Any, Iterable, Mapping, TextIO
 
 from ..atomic import atomic_batch, write_atomic, write_json_atomic
+from .document import ResultsDocument
 from .record import MixtureRecord
 from ..findings import EXIT_USAGE, S5InputError, error
 from .figures import SI_METRICS
@@ -95,7 +96,7 @@ def scores_keys(metric: str = "capi-sdri", subsets_spec: str | None = None) -> l
     return [key for key, _, _ in scores_key_layout(metric, subsets_spec)]
 
 
-def flat_scores(results: dict) -> dict:
+def flat_scores(results: Mapping[str, Any]) -> dict:
     """Codabench ``scores.json``: exactly :func:`scores_keys` of the run's options, every value a number.
 
     Undefined figures are :data:`UNDEFINED_SCORE`; ``n_undefined`` counts them.
@@ -166,7 +167,7 @@ def source_rows(records: list[MixtureRecord], metric: str = "capi-sdri") -> tupl
     return SI_PER_SOURCE_COLUMNS, rows
 
 
-def write_outputs(out_dir: str | Path, results: dict, records: list[MixtureRecord],
+def write_outputs(out_dir: str | Path, results: ResultsDocument, records: list[MixtureRecord],
                   subsets: dict[str, list[str]]) -> list[Path]:
     """Write the four files; ``scores.json`` last, so its presence means the others are complete.
 

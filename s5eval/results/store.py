@@ -14,6 +14,7 @@ from ..findings import Finding
 from ..io.package import (dev_summary, meta_facts, nested, parameter_count, read_dev_results, read_eval_results,
                           read_meta, team_of)
 from ..io.submission import Submission
+from .document import ResultsDocument
 from .files import OUTPUT_FILES, write_outputs
 from .record import MixtureRecord
 
@@ -109,8 +110,8 @@ def package_info(submission: Submission, label: str, meta: object = None, meta_s
     return info
 
 
-def write_success(folder: Path, results: dict, records: Sequence[MixtureRecord], subsets: dict[str, list[str]],
-                  info: dict) -> None:
+def write_success(folder: Path, results: ResultsDocument, records: Sequence[MixtureRecord],
+                  subsets: dict[str, list[str]], info: dict) -> None:
     """Write the result files (of ``results``, ``records`` and ``subsets`` as ``score --out`` writes them) and
     ``submission.json`` (``info``); ``complete.json`` (with their digests) last.
 

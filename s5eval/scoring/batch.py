@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Sequence, cast
 
 from ..atomic import OutputWriteError, write_json_atomic, writing_outputs
 from ..findings import EXIT_INVALID, Finding, ReferenceSetError, S5InputError, error
@@ -159,7 +159,8 @@ def score_one(path: Path, label: str, ref: str | Path, out_dir: Path, config: Sc
     else:
         with writing_outputs(folder):  # a full disk is no failure of the submission: it stops the run
             write_success(folder, run.results, run.records, run.subsets, info)
-        headline = run.results["summary"].get(run.headline_key)
+        # headline_key is a METRIC_KEYS figure (dB or %): float | None, but a str key reads as object
+        headline = cast(float | None, run.results["summary"].get(run.headline_key))
         return SubmissionOutcome(label, str(path), "ok", headline, scorer.computed, scorer.reused,
                                  findings=run.findings + run.package_findings)
     with writing_outputs(folder):

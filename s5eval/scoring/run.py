@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, cast
+from typing import Callable, Sequence
 
 from ..findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
 from ..io.archive import submission_folder
@@ -18,8 +18,9 @@ from ..io.buffers import default_workers
 from ..io.refset import ReferenceSet, load_reference_set
 from ..io.submission import Submission, open_submission
 from ..labels import resolve_label_set
+from ..results.document import ResultsDocument
 from ..results.figures import METRIC_KEYS, METRICS, SI_METRICS
-from ..results.record import MixtureRecord
+from ..results.record import MixtureRecord, ReferenceFacts
 from ..results.subsets import load_extra_subsets, memberships
 from ..validate import ValidateOptions, context_for, discover, header_checks
 from ..validate.context import Context
@@ -27,6 +28,7 @@ from .aggregate import build_results, listing_digests
 from .backends import Records, iter_scores
 from .config import ScoreConfig, ScoreOptions
 from .mixture import MixtureJob, jobs_for
+from .reference_cache import ReferenceFactsStore, with_known_facts
 
 
 
@@ -39,10 +41,11 @@ class ScoreRun:
     submission: Submission
     records: list[MixtureRecord]
     subsets: dict[str, list[str]]
-    results: dict
+    results: ResultsDocument
     findings: list[Finding] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
     package_findings: list[Finding] = field(default_factory=list)  # about the package around the estimates
+    reference_cache: dict | None = None  # with a reference cache: its file, mixtures served from it, stored
 
     @property
     def headline_key(self) -> str:
@@ -95,7 +98,8 @@ def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> 
 def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | None = None,
               progress: Callable[[int, int], None] | None = None,
               scorer: Callable[[Sequence[MixtureJob], ScoreOptions, int], Records] | None = None,
-              source: str | None = None, reference: ReferenceSet | None = None) -> ScoreRun:
+              source: str | None = None, reference: ReferenceSet | None = None,
+              reference_cache: str | Path | None = None) -> ScoreRun:
     """Score a submission (folder or ``.zip``) against a reference set; see the module docstring for errors.
 
     The submission is first checked like ``s5eval validate`` does for the
@@ -110,6 +114,10 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
     ``reference``: the reference set already loaded from ``ref_path`` with the run's label set
     (``score-all`` loads it once for all submissions).
 
+    ``reference_cache``: a cache folder for the figures that depend on the reference set alone
+    (:mod:`s5eval.scoring.reference_cache`): a repeated run against an unchanged reference set then
+    reads no mixture file. None: no cache (the default of the API; ``s5eval score`` uses one).
+
     ``source``: what the user gave, when ``sub_path`` is not it (``score-all``
     and ``codabench`` pass the folder of an extracted zip and name the zip here):
     provenance and findings name it.
@@ -118,7 +126,8 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
     if config.metric not in METRICS:
         raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=2)
     with submission_folder(sub_path, config.archive_limits) as folder:
-        return _run_score_folder(folder, source or str(sub_path), ref_path, config, progress, scorer, reference)
+        return _run_score_folder(folder, source or str(sub_path), ref_path, config, progress, scorer, reference,
+                                 reference_cache)
 
 
 def check_headers(prepared: Prepared) -> list[Finding]:
@@ -151,10 +160,17 @@ def package_findings(ctx: Context) -> list[Finding]:
 
 
 def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
-                      progress, scorer, reference: ReferenceSet | None = None) -> ScoreRun:
+                      progress, scorer, reference: ReferenceSet | None = None,
+                      reference_cache: str | Path | None = None) -> ScoreRun:
     prepared = discover_submission(folder, ref_path, config, shown_root=str(sub_path), reference=reference)
     reference, submission, ctx = prepared.reference, prepared.submission, prepared.ctx
     submission.source = str(sub_path)
+    store: ReferenceFactsStore | None = None
+    known: dict[str, ReferenceFacts] = {}
+    if reference_cache is not None:  # figures of unchanged mixtures: no mixture file is read for them
+        store = ReferenceFactsStore(reference_cache, reference)
+        known = store.known(reference.names)
+        ctx.mixture_shapes = {name: (facts.samplerate, facts.frames) for name, facts in known.items()}
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
     options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr",
                            si=config.metric in SI_METRICS)
@@ -166,6 +182,8 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
         if skipped:
             submission.estimates = submission.by_soundscape(leave_out=skipped)
     jobs = jobs_for(reference, submission)
+    if store is not None:
+        jobs = with_known_facts(jobs, known)
     records: list[MixtureRecord] = []
     with closing((scorer or iter_scores)(jobs, options, workers)) as scores:
         if not config.force:  # a process pool is already scoring while the files are checked here
@@ -179,6 +197,13 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
             findings.extend(_shown_findings(record, job, ctx))
             if progress:
                 progress(done, len(jobs))
+    cache_use = None
+    if store is not None:
+        for job, record in zip(jobs, records):
+            if job.reference is None and record.reference is not None:
+                store.put(job.name, record.reference)
+        store.save()
+        cache_use = {"file": str(store.path), "known": len(known), "stored": store.stored}
     ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
@@ -188,10 +213,10 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     if not scored:
         raise S5InputError(findings + [error("E_NOTHING_SCORED", str(sub_path), "no mixture could be scored")])
     subsets = memberships({r.soundscape: r.ref_labels for r in scored}, extra)
-    # A ResultsDocument; ScoreRun.results is typed as the plain dict its readers (pages, files) still take.
-    results = cast(dict, build_results(scored, subsets, config, reference, submission, len(records), digests))
+    results = build_results(scored, subsets, config, reference, submission, len(records), digests)
     skipped_names = [Path(p).name for p in sorted(skipped)]
-    return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names, around)
+    return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names, around,
+                    cache_use)
 
 
 def _shown_findings(record: MixtureRecord, job: MixtureJob, ctx: Context) -> list[Finding]:

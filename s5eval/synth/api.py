@@ -11,7 +11,6 @@ bit-identical arrays in any process.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -42,7 +41,7 @@ class Example:
         return [label for label, _ in self.targets]
 
 
-def make_example(seed: int | Sequence[int], config: SynthConfig | None = None) -> Example:
+def make_example(seed: int | list[int] | tuple[int, ...], config: SynthConfig | None = None) -> Example:
     """Synthesize one example; deterministic in ``seed`` (an int or a sequence of ints)."""
     from .recipe import build_example
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from math import gcd
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
@@ -29,6 +30,9 @@ from scipy.signal import resample_poly
 from ..labels import DCASE_CLASSES
 from .pools import ProceduralPool
 from .sources import diffuse_noise
+
+if TYPE_CHECKING:
+    from .sofa_rooms import SofaRoom
 
 
 class DevSetError(ValueError):
@@ -81,7 +85,7 @@ class DevSetPool(ProceduralPool):
         self.interferers = _wavs(interference) if interference.is_dir() else []
         self.noises = _wavs(noise) if noise.is_dir() else []
         self.noise_model = "dev set noise/" if self.noises else "procedural diffuse (dev set has no noise/)"
-        self.sofa_rooms = ()
+        self.sofa_rooms: tuple[SofaRoom, ...] = ()
         if room_ir.is_dir():
             from .sofa_rooms import SofaRoomError, load_rooms
 

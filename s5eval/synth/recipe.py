@@ -10,6 +10,8 @@ the mixture peaks at a random level below full scale; SNRs are unchanged by it.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.signal import oaconvolve
 
@@ -137,13 +139,13 @@ def build_example(rng: np.random.Generator, config: "SynthConfig"):
     mixture = np.sum([p.astype(np.float64) for _, p in parts32], axis=0).astype(np.float32)
     targets = [(label, (d * gain).astype(np.float32)) for label, d in zip(labels, dry_targets)]
 
-    metadata = {
+    metadata: dict[str, Any] = {
         "labels": labels,
         "kind": kind,
         "samplerate": sr,
         "seconds": n / sr,
         "rooms": pool.room_model,
-        "room": room.as_dict() if hasattr(room, "as_dict") else dict(room),
+        "room": room.as_dict(),  # a pool's rooms (rooms.Room, sofa_rooms.SofaRoom) all have as_dict
         "targets": [m for m in sources_meta if m["role"] == "target"],
         "interferers": [m for m in sources_meta if m["role"] == "interferer"],
         "noise": {"model": pool.noise_model, "level_db_re_full_scale": 20 * np.log10(gain + 1e-30)},

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -85,7 +86,8 @@ class SceneRecipe:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown recipe key(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**kwargs)
 
     def as_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -109,6 +111,7 @@ def event_onset(rng: np.random.Generator, duration: float, event_duration: float
     points = sorted([(e["event_time"], 1) for e in events] + [(e["event_time"] + e["event_duration"], -1)
                                                               for e in events], key=lambda p: (p[0], -p[1]))
     points.append((duration, max_overlap))
+    start: float | None
     segments, overlap, start = [], 0, 0.0
     for time, delta in points:
         overlap += delta
@@ -204,7 +207,7 @@ class SceneDrawer:
                 fg.append(event)
                 chosen.append(m)
         interferers: list[dict] = []
-        if src.interferers:
+        if src.interferers and src.folders.interference is not None:  # interferers come from interference/
             labels = sorted(src.interferers)
             for _ in range(int(rng.integers(r.ninterference_range[0], r.ninterference_range[1] + 1))):
                 label = _choice(rng, labels)

@@ -37,8 +37,10 @@ def _band(x: np.ndarray, sr: int, low: float | None, high: float | None, order: 
         sos = signal.butter(order, [low / nyq, min(high / nyq, 0.99)], btype="band", output="sos")
     elif low is not None:
         sos = signal.butter(order, low / nyq, btype="high", output="sos")
-    else:
+    elif high is not None:
         sos = signal.butter(order, min(high / nyq, 0.99), btype="low", output="sos")
+    else:
+        raise TypeError("_band needs a low or a high cutoff")
     return signal.sosfilt(sos, x)
 
 

@@ -111,25 +111,31 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
     return FileFacts(info, findings)
 
 
-def _mixture_facts(ctx: Context, reference: ReferenceSet) -> tuple[dict[str, AudioInfo], list[Finding]]:
-    """Headers of the reference mixtures that estimates refer to; reference findings for broken ones.
+def _mixture_facts(ctx: Context, reference: ReferenceSet) -> tuple[dict[str, tuple[int, int]], list[Finding]]:
+    """(rate in Hz, length in samples) of the reference mixtures that estimates refer to; reference findings for
+    broken ones.
 
     A mixture that is truncated, empty or (with ``decode``, in channel 0, the
     one scored) not finite is the reference set's fault: it gets an ``E_REF_``
     finding and no entry, so its estimates are not blamed for its length.
+    Mixtures in ``ctx.mixture_shapes`` (known from ``score``'s reference cache,
+    which keeps only mixtures that passed) are not read.
     """
-    out: dict[str, AudioInfo] = {}
+    out: dict[str, tuple[int, int]] = {}
     findings: list[Finding] = []
     wanted = sorted({name.soundscape for _, name in ctx.estimate_names})
     for name in wanted:
         mix = reference.mixtures.get(name)
         if mix is None:
             continue
+        if name in ctx.mixture_shapes:
+            out[name] = ctx.mixture_shapes[name]
+            continue
         problem = mixture_problem(str(mix.path), ctx.options.decode)
         if isinstance(problem, Finding):
             findings.append(problem)
         else:
-            out[name] = problem
+            out[name] = (problem.samplerate, problem.frames)
     return out, findings
 
 
@@ -163,13 +169,13 @@ def check_audio(ctx: Context) -> list[Finding]:
     """Check every estimate WAV; with a reference set against its mixture, else against ``options.rate``."""
     opts = ctx.options
     findings: list[Finding] = []
-    mixtures: dict[str, AudioInfo] = {}
+    mixtures: dict[str, tuple[int, int]] = {}
     if ctx.reference is not None:
         mixtures, findings = _mixture_facts(ctx, ctx.reference)
 
     def expected(est: EstimateFile) -> tuple[int, int | None]:
-        mix = mixtures.get(est.soundscape) if est.soundscape else None
-        return (mix.samplerate, mix.frames) if mix else (opts.rate, None)
+        shape = mixtures.get(est.soundscape) if est.soundscape else None
+        return shape if shape else (opts.rate, None)
 
     def run(est: EstimateFile) -> FileFacts:
         rate, frames = expected(est)

@@ -55,6 +55,8 @@ class Context:
     reference: ReferenceSet | None = None
     estimates: list[EstimateFile] = field(default_factory=list)
     dev_reference: ReferenceSet | None = None  # the development test set (--dev-ref), for dev results coverage
+    # (rate in Hz, length in samples) of reference mixtures known without reading them (score's reference cache)
+    mixture_shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def shown(self, path: Path) -> str:
         """The path as findings show it: below the submission the user named."""

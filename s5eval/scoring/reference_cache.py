@@ -1,0 +1,152 @@
+"""The figures of a reference set kept between ``score`` runs (a user cache, one file per reference set).
+
+A participant scores against the same development test set again and again. What
+a mixture's scores need from its reference files besides the targets' samples (a
+:class:`~s5eval.results.record.ReferenceFacts`: the mixture's rate in Hz and length
+in samples, each target's energy Σ s² and its distance to the mixture's channel 0
+Σ (s − y)²) depends on the reference set alone. It is kept here after the first run;
+a later run then reads no mixture file (neither its samples nor its header) and
+only the targets of the classes a submission estimates.
+
+Each mixture's entry is keyed by what names its files without reading them: the
+path, size, mtime, inode and ctime of the mixture and of every target, with the
+targets' names and labels (the ctime changes on any write, also one that puts the
+mtime back; ``score-all``'s digest index trusts the same stamps). A changed,
+replaced, added or removed file changes the key, so a stale entry is never served:
+it is recomputed and overwritten. The store is one JSON file per reference set
+(by the resolved path of its root) under ``<cache dir>/references/``, written
+atomically; an entry that does not fit is ignored, and a cache that cannot be
+written (read-only, full) is skipped: the run is the same, only not faster next time.
+The reference set itself is never written to.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from .. import __version__
+from ..atomic import write_text_atomic
+from ..io.refset import ReferenceSet
+from ..results.record import ReferenceFacts
+from .mixture import MixtureJob
+
+FORMAT = 1
+CACHE_ENV = "S5EVAL_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """``$S5EVAL_CACHE_DIR``, else ``$XDG_CACHE_HOME/s5eval``, else ``~/.cache/s5eval``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "s5eval"
+
+
+def _stamp(path: str | Path) -> list[Any]:
+    """Path (absolute), size in bytes, mtime and ctime in ns and inode of a file."""
+    st = os.stat(path)
+    return [os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+
+
+def mixture_key(mixture_path: str | Path, targets: Sequence[tuple[str, str, str | Path]]) -> str:
+    """The key of a mixture's reference figures: hex sha256 over the stamps of the mixture and its targets
+    (``targets``: filename, label, path of each, in job order)."""
+    parts = {"format": FORMAT, "version": __version__, "mixture": _stamp(mixture_path),
+             "targets": [[name, label, _stamp(path)] for name, label, path in targets]}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _facts_from(data: object, n_targets: int) -> ReferenceFacts | None:
+    """The stored figures when they are well formed for ``n_targets`` targets, else None."""
+    if not isinstance(data, dict):
+        return None
+    frames, rate = data.get("frames"), data.get("samplerate")
+    if not (type(frames) is int and type(rate) is int and frames > 0 and rate > 0):
+        return None
+    energies: list[tuple[float, ...]] = []
+    for values in (data.get("target_energies"), data.get("mixture_error_energies")):
+        if not (isinstance(values, list) and len(values) == n_targets
+                and all(type(v) in (int, float) and math.isfinite(v) and v >= 0 for v in values)):
+            return None
+        energies.append(tuple(float(v) for v in values))
+    return ReferenceFacts((), frames, rate, energies[0], energies[1])
+
+
+class ReferenceFactsStore:
+    """The reference figures of one reference set, by mixture name, kept in ``cache_dir``."""
+
+    def __init__(self, cache_dir: str | Path, reference: ReferenceSet):
+        root_id = hashlib.sha256(os.fsencode(os.path.realpath(reference.root))).hexdigest()[:32]
+        self.path = Path(cache_dir) / "references" / f"{root_id}.json"
+        self.reference = reference
+        self._entries: dict[str, dict] = {}
+        self._keys: dict[str, str] = {}
+        self._dirty = False
+        self.hits = 0
+        self.stored = 0
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeError, RecursionError):
+            loaded = None
+        if isinstance(loaded, dict) and loaded.get("format") == FORMAT and isinstance(loaded.get("mixtures"), dict):
+            self._entries = {k: v for k, v in loaded["mixtures"].items() if isinstance(k, str) and isinstance(v, dict)}
+
+    def _key(self, name: str) -> str | None:
+        """The current key of mixture ``name`` (None when a file cannot be examined: never cached)."""
+        if name not in self._keys:
+            mix = self.reference.mixtures[name]
+            try:
+                self._keys[name] = mixture_key(mix.path, [(t.path.name, t.label, t.path) for t in mix.targets])
+            except (OSError, ValueError):
+                return None
+        return self._keys[name]
+
+    def known(self, names: Iterable[str]) -> dict[str, ReferenceFacts]:
+        """The stored figures of the mixtures ``names`` whose files are unchanged since they were stored."""
+        found: dict[str, ReferenceFacts] = {}
+        for name in names:
+            entry = self._entries.get(name)
+            key = self._key(name) if entry is not None else None
+            if entry is None or key is None or entry.get("key") != key:
+                continue
+            facts = _facts_from(entry, len(self.reference.mixtures[name].targets))
+            if facts is not None:
+                found[name] = facts
+        self.hits = len(found)
+        return found
+
+    def put(self, name: str, facts: ReferenceFacts) -> None:
+        """Remember the figures of mixture ``name`` (computed by this run from its files)."""
+        key = self._key(name)
+        if key is None:
+            return
+        self._entries[name] = {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
+                               "target_energies": list(facts.target_energies),
+                               "mixture_error_energies": list(facts.mixture_error_energies)}
+        self._dirty = True
+        self.stored += 1
+
+    def save(self) -> None:
+        """Write the store (atomically) when something was added; a cache that cannot be written is skipped."""
+        if not self._dirty:
+            return
+        names = set(self.reference.mixtures)  # entries of mixtures no longer in the set are dropped
+        text = json.dumps({"format": FORMAT, "reference": str(self.reference.root),
+                           "mixtures": {k: v for k, v in sorted(self._entries.items()) if k in names}},
+                          separators=(",", ":"))
+        try:
+            write_text_atomic(self.path, text, False)
+        except OSError:
+            pass
+        self._dirty = False
+
+
+def with_known_facts(jobs: Sequence[MixtureJob], known: Mapping[str, ReferenceFacts]) -> list[MixtureJob]:
+    """The jobs, those of mixtures with known figures carrying them (for their own target paths)."""
+    return [replace(job, reference=replace(known[job.name], target_paths=tuple(t.path for t in job.targets)))
+            if job.name in known else job for job in jobs]
