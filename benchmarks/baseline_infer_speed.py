@@ -80,6 +80,10 @@ def main() -> None:
             system, config = system_from_checkpoint(load_checkpoint(ckpt))
         else:
             config = load_config(args.config)
+            if config.stage != "joint":
+                raise SystemExit(f"{args.config} describes separate {config.stage} runs of the official recipe; "
+                                 "this benchmark times a joint system (tagger and separator in one checkpoint): "
+                                 "give a joint config such as baseline/configs/tiny.yaml, or --ckpt")
             torch.manual_seed(0)
             system = build_system(config.classes, config.model, config.k_max, config.n_channels, config.sample_rate)
             with torch.no_grad():  # make the tagger emit real classes, so every track is separated

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .rooms import MissingSynthDependency
-from .sofa_rooms import SofaRoomError
+from .sofa_rooms import SofaRoomError, sofa_cartesian
 
 
 def _netcdf4():
@@ -31,21 +31,6 @@ def _netcdf4():
     except ImportError:
         raise MissingSynthDependency('reading room_ir/*.sofa needs netCDF4: pip install "s5eval[synth]"') from None
     return netCDF4
-
-
-def _cartesian(values: np.ndarray, kind: str, units: str) -> np.ndarray:
-    """(K, 3) cartesian metres from SOFA coordinates of type ``kind``."""
-    values = np.asarray(values, dtype=np.float64).reshape(-1, 3)
-    kind = kind.strip().lower()
-    if kind == "cartesian":
-        return values
-    if kind == "spherical":
-        az, el = values[:, 0], values[:, 1]
-        if "rad" not in units.lower():
-            az, el = np.deg2rad(az), np.deg2rad(el)
-        r = values[:, 2]
-        return np.stack([r * np.cos(el) * np.cos(az), r * np.cos(el) * np.sin(az), r * np.sin(el)], axis=1)
-    raise SofaRoomError(f"unsupported position type {kind!r} (expected cartesian or spherical)")
 
 
 @dataclass(frozen=True)
@@ -93,10 +78,10 @@ def open_sofa(path: str) -> SofaFile:
             shape = tuple(int(n) for n in ir.shape)
             sr = float(np.asarray(ds.variables["Data.SamplingRate"][:]).ravel()[0])
             src = ds.variables["SourcePosition"]
-            source = _cartesian(src[:], getattr(src, "Type", "cartesian"), getattr(src, "Units", ""))
+            source = sofa_cartesian(src[:], getattr(src, "Type", "cartesian"), getattr(src, "Units", ""))
             lst = ds.variables.get("ListenerPosition")
             listener = (np.zeros((1, 3)) if lst is None else
-                        _cartesian(lst[:], getattr(lst, "Type", "cartesian"), getattr(lst, "Units", "")))
+                        sofa_cartesian(lst[:], getattr(lst, "Type", "cartesian"), getattr(lst, "Units", "")))
         except (KeyError, IndexError, ValueError) as exc:
             raise SofaRoomError(f"{path}: lacks Data.IR, Data.SamplingRate or SourcePosition ({exc})") from None
     if len(shape) != 3 or 0 in shape:

@@ -132,7 +132,7 @@ def _sofar():
     return sofar
 
 
-def _cartesian(values: np.ndarray, kind: str, units: str) -> np.ndarray:
+def sofa_cartesian(values: np.ndarray, kind: str, units: str) -> np.ndarray:
     """(K, 3) positions in metres (x, y, z) from SOFA coordinates of type ``kind`` with ``units``."""
     values = np.asarray(values, dtype=np.float64).reshape(-1, 3)
     kind = kind.strip().lower()
@@ -177,9 +177,9 @@ def load_room(path: str | Path, index: int, name: str) -> SofaRoom:
         raise SofaRoomError(f"{name}: Data_SamplingRate {sr} is not a positive whole number of Hz")
     m = ir.shape[0]
     try:
-        source = _cartesian(sofa.SourcePosition, _attr(sofa, "SourcePosition_Type", "cartesian"),
+        source = sofa_cartesian(sofa.SourcePosition, _attr(sofa, "SourcePosition_Type", "cartesian"),
                             _attr(sofa, "SourcePosition_Units"))
-        listener = _cartesian(getattr(sofa, "ListenerPosition", np.zeros((1, 3))),
+        listener = sofa_cartesian(getattr(sofa, "ListenerPosition", np.zeros((1, 3))),
                               _attr(sofa, "ListenerPosition_Type", "cartesian"),
                               _attr(sofa, "ListenerPosition_Units"))
         relative = np.broadcast_to(source, (m, 3)) - np.broadcast_to(listener, (m, 3))
