@@ -31,15 +31,22 @@ def resample_indices(n_items: int, n_resamples: int, seed: int) -> np.ndarray:
     return rng.integers(0, n_items, size=(n_resamples, n_items), dtype=np.int64)
 
 
-RESAMPLE_CHUNK = 256  # resamples drawn and counted at a time: memory O(chunk · n_items), not O(n_resamples · n_items)
+RESAMPLE_CHUNK = 256  # at most this many resamples drawn and counted at a time
+BLOCK_ITEMS = 1 << 16  # draws per block: memory O(BLOCK_ITEMS), flat in the number of items and resamples
 
 
-def resample_counts(n_items: int, n_resamples: int, seed: int, chunk: int = RESAMPLE_CHUNK) -> Iterator[np.ndarray]:
+def chunk_for(n_items: int) -> int:
+    """Resamples per block for ``n_items`` items: at most RESAMPLE_CHUNK, and about BLOCK_ITEMS draws."""
+    return max(1, min(RESAMPLE_CHUNK, BLOCK_ITEMS // max(1, n_items)))
+
+
+def resample_counts(n_items: int, n_resamples: int, seed: int, chunk: int | None = None) -> Iterator[np.ndarray]:
     """The resamples of :func:`resample_indices` as counts per item: float64 (≤ chunk × n_items) blocks of rows.
 
-    The draws come from one generator, ``chunk`` resamples at a time, so they
-    are the same whatever ``chunk`` is.
+    The draws come from one generator, ``chunk`` resamples at a time (default:
+    :func:`chunk_for`), so they are the same whatever ``chunk`` is.
     """
+    chunk = chunk or chunk_for(n_items)
     rng = np.random.default_rng(seed)
     for start in range(0, n_resamples, chunk):
         rows = min(chunk, n_resamples - start)
@@ -48,7 +55,7 @@ def resample_counts(n_items: int, n_resamples: int, seed: int, chunk: int = RESA
         yield np.bincount(drawn.ravel(), minlength=rows * n_items).reshape(rows, n_items).astype(np.float64)
 
 
-def resampled_sums(columns: np.ndarray, n_resamples: int, seed: int, chunk: int = RESAMPLE_CHUNK) -> np.ndarray:
+def resampled_sums(columns: np.ndarray, n_resamples: int, seed: int, chunk: int | None = None) -> np.ndarray:
     """(n_resamples, k): for each resample, the sums of the k columns of ``columns`` (n_items, k) over its draws."""
     sums = np.empty((n_resamples, columns.shape[1]))
     start = 0

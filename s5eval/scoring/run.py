@@ -225,6 +225,8 @@ def _shown_findings(record: MixtureRecord, job: MixtureJob, ctx: Context) -> lis
     Not the temporary folder of an extracted zip, nor the path of the run that
     put a cached record in the cache (matched by filename within the mixture).
     """
+    if not record.findings:
+        return []
     shown: dict[str, str] = {}
     for estimate in job.estimates:
         shown[estimate.path] = shown[Path(estimate.path).name] = ctx.shown(Path(estimate.path))
