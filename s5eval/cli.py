@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 
 import click
-from click.utils import make_default_short_help
 
 from . import __version__
 
@@ -66,7 +65,8 @@ class LazyGroup(click.Group):
         rows = []
         for name in names:
             if name in COMMANDS:
-                rows.append((name, make_default_short_help(COMMANDS[name][1], limit)))
+                # a stand-in command with the same help: click shortens it as it shortens the real one's
+                rows.append((name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)))
             else:
                 command = super().get_command(ctx, name)
                 if command is not None and not command.hidden:

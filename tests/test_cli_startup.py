@@ -14,7 +14,6 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-from click.utils import make_default_short_help
 
 from s5eval.cli import COMMANDS, cli
 
@@ -47,7 +46,7 @@ def _command(name: str) -> click.Command:
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_the_static_help_line_is_the_commands_own(name):
     command = _command(name)
-    assert COMMANDS[name][1] == make_default_short_help(command.help or "", 10_000), name
+    assert COMMANDS[name][1] == command.get_short_help_str(10_000), name
 
 
 class _InOrder(click.Group):
