@@ -7,6 +7,7 @@ non-zero code; no traceback reaches a user for bad input.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
@@ -47,10 +48,17 @@ class Finding:
 
 def shown_path(path: Path, base: Path, shown_root: str) -> str:
     """``path`` as findings show it: below ``shown_root``, the name the user gave for ``base`` (a zip, a folder)."""
+    text, base_text = str(path), str(base)
+    if text == base_text:
+        return shown_root
+    prefix = base_text if base_text.endswith(os.sep) else base_text + os.sep
+    if text.startswith(prefix):  # the common case, without pathlib's parsing (called once per file)
+        rel = text[len(prefix):]
+        return f"{shown_root}/{rel if os.sep == '/' else rel.replace(os.sep, '/')}"
     try:
         rel = path.relative_to(base).as_posix()
     except ValueError:
-        return str(path)
+        return text
     return shown_root if rel == "." else f"{shown_root}/{rel}"
 
 

@@ -42,17 +42,16 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     """
     from ..atomic import write_error, writing_outputs
     from ..io.archive import is_zip_path
-    from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout
     from ..results.files import check_out_dir, remove_stale_outputs, write_outputs
     from ..scoring.config import ScoreConfig
     from ..scoring.reference_cache import default_cache_dir
     from ..scoring.run import run_score
-    from rich.markup import escape
+
     check_paths_exist([(submission, "E_SUB_MISSING", "the submission"),
                        (reference, "E_REF_MISSING", "the reference set (--ref)")])
     config = ScoreConfig(metric, selection, penalty_fn, penalty_fp, subsets, label_set, workers, n_resamples,
                          seed, force)
-    show_progress = not quiet and not as_json and stderr.is_terminal
+    show_progress = not quiet and not as_json and _stderr_is_terminal()
     if out_dir:  # before any work: never into the inputs, never onto a file
         check_out_dir(out_dir, [(reference, "the reference set"),
                                 (None if is_zip_path(submission) else submission, "the submission")])
@@ -72,6 +71,8 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
         if show_progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+            from ..render.terminal import stderr
+
             with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=stderr, transient=True) as bar:
                 task = bar.add_task("score", total=None)
@@ -89,6 +90,10 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     if out_dir:
         with writing_outputs(out_dir):
             write_outputs(out_dir, run.results, run.records, run.subsets)
+    from rich.markup import escape
+
+    from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout
+
     if run.findings:
         print_findings(run.findings)
         if run.skipped_files:
@@ -110,3 +115,10 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
         if not quiet:
             stderr.print(escape(f"report of {written.n_mixtures} mixtures written to {written.index} "
                                 f"({written.n_bytes / 1e6:.1f} MB, {written.seconds:.1f} s)"))
+
+
+def _stderr_is_terminal() -> bool:
+    """Whether the progress bar can be shown (rich's own test: imported only when it is asked)."""
+    from ..render.terminal import stderr
+
+    return stderr.is_terminal

@@ -27,7 +27,7 @@ import math
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from .. import __version__
 from ..atomic import write_text_atomic
@@ -35,7 +35,7 @@ from ..io.refset import ReferenceSet
 from ..results.record import ReferenceFacts
 from .mixture import MixtureJob
 
-FORMAT = 1
+FORMAT = 2  # 2: keys over names and stamps as text
 CACHE_ENV = "S5EVAL_CACHE_DIR"
 
 
@@ -47,18 +47,20 @@ def default_cache_dir() -> Path:
     return Path(base) / "s5eval"
 
 
-def _stamp(path: str | Path) -> list[Any]:
-    """Path (absolute), size in bytes, mtime and ctime in ns and inode of a file."""
+def _stamp(path: str | Path) -> str:
+    """Size in bytes, mtime in ns, inode and ctime in ns of a file, as one line."""
     st = os.stat(path)
-    return [os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns}"
 
 
 def mixture_key(mixture_path: str | Path, targets: Sequence[tuple[str, str, str | Path]]) -> str:
-    """The key of a mixture's reference figures: hex sha256 over the stamps of the mixture and its targets
-    (``targets``: filename, label, path of each, in job order)."""
-    parts = {"format": FORMAT, "version": __version__, "mixture": _stamp(mixture_path),
-             "targets": [[name, label, _stamp(path)] for name, label, path in targets]}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8", "surrogateescape")).hexdigest()
+    """The key of a mixture's reference figures: hex sha256 over the name and stamp of the mixture and of its
+    targets (``targets``: filename, label, path of each, in job order). The store is one file per reference
+    set (by its resolved root), so names within it suffice."""
+    lines = [f"s5eval reference figures {FORMAT} {__version__}",
+             f"{os.path.basename(mixture_path)}\t{_stamp(mixture_path)}"]
+    lines += [f"{name}\t{label}\t{_stamp(path)}" for name, label, path in targets]
+    return hashlib.sha256(json.dumps(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _facts_from(data: object, n_targets: int) -> ReferenceFacts | None:
