@@ -32,19 +32,18 @@ import errno
 import hashlib
 import os
 import re
-import shutil
-import socket
 import stat
-import tempfile
 import time
-import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..findings import Finding, S5InputError, error
 from .package import ESTIMATE_DIR
+
+if TYPE_CHECKING:
+    import zipfile
 
 _CHUNK = 1 << 20  # bytes read per step while extracting
 _MACOS_JUNK = "__MACOSX"
@@ -55,6 +54,8 @@ OTHER_HOST_STALE_S = 86400.0  # a folder another machine made is left alone this
 
 def host_tag() -> str:
     """8 hex digits naming this machine (its host name) in temporary folder names."""
+    import socket
+
     return hashlib.blake2b(socket.gethostname().encode("utf-8", "replace"), digest_size=4).hexdigest()
 
 
@@ -111,6 +112,8 @@ def _is_link_or_special(info: zipfile.ZipInfo) -> bool:
 
 def scan_zip(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> list[Finding]:
     """Check every member of the zip at ``path`` without extracting; return all findings."""
+    import zipfile
+
     where = str(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -168,6 +171,8 @@ def extract_zip(path: str | Path, dest: str | Path, limits: ArchiveLimits = DEFA
     Raises :class:`S5InputError` with all findings when the zip is refused; a
     refused zip writes nothing. ``__MACOSX/`` resource-fork members are skipped.
     """
+    import zipfile
+
     findings = scan_zip(path, limits)
     if findings:
         raise S5InputError(findings)
@@ -259,6 +264,9 @@ def clean_stale_zip_folders(parent: str | Path | None = None) -> list[Path]:
     gone, of another machine when older than :data:`OTHER_HOST_STALE_S`. A folder
     of a running extraction, another user's, or one named otherwise stays.
     """
+    import shutil
+    import tempfile
+
     parent = Path(parent if parent is not None else tempfile.gettempdir())
     removed: list[Path] = []
     try:
@@ -289,6 +297,9 @@ def extracted_zip(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> I
 
     Extraction folders left by killed processes are removed first.
     """
+    import shutil
+    import tempfile
+
     path = Path(path)
     clean_stale_zip_folders()
     try:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from .buffers import SampleBuffers
 from .wav import PCM16_SCALE, NotRegularFileError, WavLayout, open_regular, read_layout
@@ -90,6 +89,8 @@ def header_facts(path: str | Path) -> tuple[AudioInfo, WavLayout | None]:
     if layout is not None and layout.plain_pcm16:
         return AudioInfo(layout.samplerate, layout.frames, layout.channels, "PCM_16"), layout
     try:
+        import soundfile as sf  # only for what the RIFF reader does not take itself
+
         info = sf.info(_sf_path(path))
     except Exception as exc:  # soundfile raises several types for bad files
         raise AudioReadError(f"cannot read WAV header: {_reason(exc)}") from None
@@ -169,6 +170,8 @@ def _read_samples(handle, samples: np.ndarray, layout: WavLayout) -> None:
 
 
 def _read_with_soundfile(path: str | Path, channel: int | None, pcm16_as_int16: bool) -> tuple[np.ndarray, AudioInfo]:
+    import soundfile as sf
+
     try:
         with sf.SoundFile(_sf_path(path)) as handle:
             info = AudioInfo(int(handle.samplerate), int(handle.frames), int(handle.channels), str(handle.subtype))
@@ -200,6 +203,8 @@ def _read_with_soundfile(path: str | Path, channel: int | None, pcm16_as_int16: 
 
 def write_audio(path: str | Path, samples: np.ndarray, samplerate: int, subtype: str = "PCM_16") -> None:
     """Write float samples (frames[, channels]) as a WAV file."""
+    import soundfile as sf
+
     sf.write(str(path), samples, samplerate, subtype=subtype, format="WAV")
 
 

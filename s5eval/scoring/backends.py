@@ -5,7 +5,6 @@ yields one :class:`~s5eval.results.record.MixtureRecord` per job, in job order.
 """
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Callable, Generator, Iterator, Protocol, Sequence
 
@@ -41,6 +40,8 @@ class PoolScores:
 
     def __init__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> None:
         chunk = max(1, min(4, len(jobs) // (workers * 8)))  # small chunks: no worker idles long at the end
+        from concurrent.futures import ProcessPoolExecutor  # with workers > 1 only
+
         self._pool = ProcessPoolExecutor(max_workers=workers)
         self._records = self._pool.map(partial(score_mixture, options=options), jobs, chunksize=chunk)
 
