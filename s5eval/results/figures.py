@@ -136,9 +136,7 @@ RANKABLE = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_s
             "ca_si_sdri_2025")
 
 # The --metric spelling of every rankable figure (``score``'s spellings for the dB figures) -> results key.
-METRIC_NAMES = {"capi-sdri": "capi_sdri", "ca-sdri": "ca_sdri_2025", "casa-sdr": "casa_sdr_sb",
-                "capi-si-sdri": "capi_si_sdri", "ca-si-sdri": "ca_si_sdri_2025",
-                "accuracy-mix": "accuracy_mix", "accuracy-src": "accuracy_src"}
+METRIC_NAMES = {**METRIC_KEYS, "accuracy-mix": "accuracy_mix", "accuracy-src": "accuracy_src"}
 
 # Older spellings, still accepted (not shown in --help): the results keys themselves and a few variants.
 METRIC_ALIASES = {**{key: key for key in RANKABLE}, "ca_sdri": "ca_sdri_2025", "casa_sdr": "casa_sdr_sb",
@@ -160,4 +158,4 @@ def metric_name(key: str) -> str:
 
 
 # the dB figures `compare` compares (besides the accuracies)
-COMPARABLE = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")  # the dB figure compared besides the accuracies
+COMPARABLE = ("capi_sdri", "ca_sdri_2025", "casa_sdr_sb")
