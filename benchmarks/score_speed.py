@@ -7,19 +7,41 @@ under new names, hard links, so the page cache holds them all). Then runs, in
 interleaved rounds (round r runs every configuration once, in the same order,
 both sizes; best and median over the rounds are reported):
 
-* the official scorer: the metric class of the official 2026 baseline
-  (`S5ClassAwareMetric` of `src/evaluation/metrics/s5capi_metric.py`, loaded at
-  run time from a clone of https://github.com/nttcslab/dcase2026_task4_baseline,
-  never copied into this repository) driven as `src/evaluation/evaluate.py`
-  drives it: the files listed and matched as `DatasetS3` (waveform mode) does,
-  every mixture, target and estimate read as float32 (`librosa.load(sr=None)`
-  there, which reads through soundfile; soundfile here), targets and estimates
-  padded with "silence" to n_sources = 3, torch CPU tensors, one `update` per
-  mixture and the final `compute`. One process (the official `evaluate.py` also
-  reads through a DataLoader with 2 x batch-size worker processes; not done
-  here). Timed end to end in a subprocess (interpreter, torch import, listing,
-  reading, scoring); its mean must equal `s5eval score`'s CAPI-SDRi within
-  1e-4 dB, else the script fails;
+* the official scorer, in one of two modes (`--official-mode`):
+
+  - `evaluator`: the official evaluation itself, end to end and unmodified:
+    `python -m src.evaluation.evaluate -c CONFIG --cpu --result_dir DIR`, that
+    is `Evaluator(CONFIG, result_dir=DIR, batch_size=2, use_cpu=True).evaluate()`
+    (the official default batch size, so its torch DataLoader reads with
+    `num_workers = 2 x 2` worker processes, librosa loads), run in a temporary
+    working copy of the official repository (`git archive` of `--official-repo`)
+    with SpAudSyn's `src` placed in `src/modules/spatial_audio_synthesizer` as
+    the official README instructs (its dataset module imports it;
+    `--spaudsyn-repo`). CONFIG is the official
+    `src/evaluation/eval_configs/m2dat_4c_resunetk.yaml` with its dataset
+    pointed at the benchmark's data: `soundscape_dir` = REF/soundscape,
+    `oracle_target_dir` = REF/oracle_target and `estimate_target_dir` = the
+    submission (the generated files already have the official folder layout
+    and names `<soundscape>.wav`, `<soundscape>_<n>_<label>.wav`, with labels of
+    its label set, so no view of them is needed; the model section is kept and
+    not loaded: with `estimate_target_dir` the Evaluator scores the files).
+    Its CAPI-SDRi mean is read from the result JSON it writes. One untimed run
+    first (byte-compilation and numba caches of a fresh install are not timed);
+  - `metric` (the default; the lean reproduction, the pure metric cost): the
+    metric class of the official 2026 baseline (`S5ClassAwareMetric` of `src/evaluation/metrics/s5capi_metric.py`, loaded at
+    run time from a clone of https://github.com/nttcslab/dcase2026_task4_baseline,
+    never copied into this repository) driven as `src/evaluation/evaluate.py`
+    drives it: the files listed and matched as `DatasetS3` (waveform mode) does,
+    every mixture, target and estimate read as float32 (`librosa.load(sr=None)`
+    there, which reads through soundfile; soundfile here), targets and estimates
+    padded with "silence" to n_sources = 3, torch CPU tensors, one `update` per
+    mixture and the final `compute`. One process (the official `evaluate.py` also
+    reads through a DataLoader with 2 x batch-size worker processes; not done
+    here).
+
+  Timed end to end in a subprocess (interpreter, imports, listing, reading,
+  scoring); its mean must equal `s5eval score`'s CAPI-SDRi within 1e-4 dB, else
+  the script fails;
 * `s5eval score` end to end (`python -m s5eval.cli score ... --quiet --out DIR`:
   interpreter start, imports, discovery, header checks, scoring, 1000 bootstrap
   resamples, all outputs) with 1 and 2 workers, with a cold reference cache
@@ -35,19 +57,30 @@ Peak RSS is GNU time's `%M` (the largest process). Every subprocess gets
 `S5EVAL_CACHE_DIR` set to a folder of the benchmark's own, so the user's cache
 is never read or written.
 
+`--only-official` times the official scorer alone (the untimed `s5eval score`
+runs that fill the warm caches still give the CAPI-SDRi it is checked against).
+
 Needs torch and torchmetrics (benchmark-only dependencies: `pip install torch
 torchmetrics`) and a clone of the official repository (a work tree or a bare
 mirror: `--official-repo PATH`, default `$S5EVAL_OFFICIAL_REPO`, else
-`/work/.mirror/nttcslab+dcase2026_task4_baseline/repo`).
+`/work/.mirror/nttcslab+dcase2026_task4_baseline/repo`). `--official-mode
+evaluator` also needs what the official evaluation imports, benchmark-only
+dependencies never added to pyproject.toml (`pip install librosa tqdm pytz
+python-sofa`; pyyaml and scipy are s5eval's own), and a clone of
+https://github.com/nttcslab/SpAudSyn (`--spaudsyn-repo PATH`, default
+`$S5EVAL_SPAUDSYN_REPO`, else `/work/.mirror/nttcslab+SpAudSyn/repo`); the
+script exits with a message naming what is missing.
 
 Usage: python benchmarks/score_speed.py [--n 300] [--eval-size 2567] [--rounds 3] [--official-rounds K]
-                                        [--official-repo PATH] [--keep DIR]
+                                        [--official-mode metric|evaluator] [--only-official]
+                                        [--official-repo PATH] [--spaudsyn-repo PATH] [--keep DIR]
 Prints a Markdown table and the ratios against each target.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
 import os
 import re
@@ -55,6 +88,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +101,12 @@ CLASSES = ["Speech", "Dishes", "Typing", "Doorbell", "Blender", "Cough"]
 OFFICIAL_METRIC = "src/evaluation/metrics/s5capi_metric.py"
 OFFICIAL_N_SOURCES = 3  # n_sources of the official eval configs (src/evaluation/eval_configs/*.yaml)
 DEFAULT_OFFICIAL_REPO = "/work/.mirror/nttcslab+dcase2026_task4_baseline/repo"
+DEFAULT_SPAUDSYN_REPO = "/work/.mirror/nttcslab+SpAudSyn/repo"
+OFFICIAL_CONFIG = "src/evaluation/eval_configs/m2dat_4c_resunetk.yaml"  # the dev-set config: it has oracle targets
+OFFICIAL_SYNTH = "src/modules/spatial_audio_synthesizer"  # where the official README places SpAudSyn's src
+# modules the official evaluation imports that s5eval does not need -> their pip names (benchmark-only)
+EVALUATOR_MODULES = {"torch": "torch", "torchmetrics": "torchmetrics", "librosa": "librosa", "tqdm": "tqdm",
+                     "pytz": "pytz", "sofa": "python-sofa", "yaml": "pyyaml", "scipy": "scipy"}
 RSS_FLAT = 1.10  # "flat": peak RSS at the large size at most 10 % above the small size's
 
 
@@ -235,14 +275,101 @@ def official_worker(root: Path, module_path: Path) -> None:
                       "scoring_s": end - imported}))
 
 
+# ---------------------------------------------------------------- the official evaluation (--official-mode evaluator)
+
+def _extract_git_tree(repo: Path, treeish: str, into: Path) -> bool:
+    """``git archive`` of ``treeish`` of ``repo`` (work tree or bare mirror) unpacked into ``into``; False without git."""
+    proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", treeish], capture_output=True)
+    if proc.returncode != 0 or not proc.stdout:
+        return False
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return True
+
+
+def official_working_copy(repo: Path, spaudsyn: Path, into: Path) -> Path:
+    """A working copy of the official repository in ``into/official``, with SpAudSyn's ``src`` placed in
+    ``src/modules/spatial_audio_synthesizer`` as the official README instructs. Nothing of it is changed."""
+    copy = into / "official"
+    copy.mkdir()
+    if not _extract_git_tree(repo, "HEAD", copy):
+        if not (repo / "src/evaluation/evaluate.py").is_file():
+            raise SystemExit(f"score_speed.py: cannot read the official repository at {repo} (pass --official-repo "
+                             "PATH: a clone of https://github.com/nttcslab/dcase2026_task4_baseline)")
+        shutil.copytree(repo, copy, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".git", "data", "checkpoint", "workspace"))
+    synth = copy / OFFICIAL_SYNTH
+    if not (synth / "spatial_audio_synthesizer.py").is_file():
+        shutil.rmtree(synth, ignore_errors=True)
+        staging = into / "spaudsyn"
+        staging.mkdir()
+        if _extract_git_tree(spaudsyn, "HEAD:src", staging):
+            staging.rename(synth)
+        elif (spaudsyn / "src" / "spatial_audio_synthesizer.py").is_file():
+            shutil.copytree(spaudsyn / "src", synth)
+        else:
+            raise SystemExit(f"score_speed.py: cannot read SpAudSyn's src from {spaudsyn} (the official dataset "
+                             "module imports it; pass --spaudsyn-repo PATH: a clone of "
+                             "https://github.com/nttcslab/SpAudSyn)")
+    return copy
+
+
+def official_config(copy: Path, data: Path, into: Path) -> Path:
+    """The official eval config (``OFFICIAL_CONFIG``, same layout and settings) with its dataset pointed at the
+    benchmark's files: ``data/ref/soundscape``, ``data/ref/oracle_target`` and the estimates ``data/sub``."""
+    import yaml
+
+    config = yaml.safe_load((copy / OFFICIAL_CONFIG).read_text())
+    dataset = config["dataset"]["args"]["config"]
+    if dataset.get("mode") != "waveform":
+        raise SystemExit(f"score_speed.py: {OFFICIAL_CONFIG}: the dataset is not in waveform mode")
+    dataset["soundscape_dir"] = str(data / "ref" / "soundscape")
+    dataset["oracle_target_dir"] = str(data / "ref" / "oracle_target")
+    dataset["estimate_target_dir"] = str(data / "sub")
+    # DatasetS3 gives a soundscape every file whose name starts with its name: no name may start another's
+    names = sorted(p.stem for p in (data / "ref" / "soundscape").glob("*.wav"))
+    for a, b in zip(names, names[1:]):
+        if b.startswith(a):
+            raise SystemExit(f"score_speed.py: {b} starts with {a}: the official dataset would mix their files")
+    into.mkdir(parents=True, exist_ok=True)
+    path = into / f"s5eval_bench_{len(names)}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def official_evaluate(copy: Path, config: Path, n: int, result_dir: Path,
+                      env: dict[str, str]) -> tuple[float, float, float]:
+    """One run of the official evaluation (``python -m src.evaluation.evaluate -c CONFIG --cpu --result_dir DIR``,
+    i.e. ``Evaluator(CONFIG, result_dir=DIR, batch_size=2, use_cpu=True).evaluate()``, in the working copy
+    ``copy``): seconds, peak RSS (MiB) and the CAPI-SDRi mean of the result JSON it writes (``n`` mixtures)."""
+    shutil.rmtree(result_dir, ignore_errors=True)
+    cmd = [sys.executable, "-m", "src.evaluation.evaluate", "-c", str(config), "--cpu", "--result_dir", str(result_dir)]
+    elapsed, rss, _ = timed(cmd, env, cwd=copy)
+    result = json.loads((result_dir / f"{config.stem}_results.json").read_text())
+    if len(result["details"]) != n:
+        raise SystemExit(f"score_speed.py: the official evaluation scored {len(result['details'])} of {n} mixtures")
+    return elapsed, rss, result["CAPI-SDRi"]["mean"]
+
+
+def official_import_seconds(copy: Path, env: dict[str, str]) -> float:
+    """Best of three: an interpreter that imports the official evaluation's modules (evaluate.py and the dataset)."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import src.evaluation.evaluate, src.datamodules.dataset"],
+                       check=True, cwd=copy, env=env, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 # ---------------------------------------------------------------- timed subprocesses
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float, str]:
     """Wall time (s), peak RSS (MiB, GNU time's %M: the largest process) and stdout of ``cmd``."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.perf_counter()
         proc = subprocess.run(["/usr/bin/time", "-o", rss.name, "-f", "%M"] + cmd,
-                              capture_output=True, text=True, env=env)
+                              capture_output=True, text=True, env=env, cwd=cwd)
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(f"score_speed.py: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
@@ -277,8 +404,12 @@ def startup_seconds() -> tuple[float, float]:
 
 # ---------------------------------------------------------------- main
 
+OFFICIAL_TITLES = {
+    "metric": "official scorer (2026 `S5ClassAwareMetric`, torch CPU, float32 reads, 1 process)",
+    "evaluator": "official evaluation (2026 `Evaluator(...).evaluate()`, `--cpu`, batch 2, DataLoader 4 workers)",
+}
 CONFIGS = [  # (key, row title); run in this order in every round
-    ("official", "official scorer (2026 `S5ClassAwareMetric`, torch CPU, float32 reads, 1 process)"),
+    ("official", OFFICIAL_TITLES["metric"]),
     ("cold1", "`s5eval score --workers 1`, cold reference cache"),
     ("cold2", "`s5eval score --workers 2`, cold reference cache"),
     ("warm1", "`s5eval score --workers 1`, warm reference cache"),
@@ -290,10 +421,19 @@ CONFIGS = [  # (key, row title); run in this order in every round
 ]
 
 
-def check_official_setup(repo: Path) -> None:
-    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("torchmetrics") is None:
-        raise SystemExit("score_speed.py: the official scorer needs torch and torchmetrics, benchmark-only "
-                         "dependencies: pip install torch torchmetrics")
+def check_official_setup(repo: Path, mode: str, spaudsyn: Path) -> None:
+    if mode == "metric":
+        if importlib.util.find_spec("torch") is None or importlib.util.find_spec("torchmetrics") is None:
+            raise SystemExit("score_speed.py: the official scorer needs torch and torchmetrics, benchmark-only "
+                             "dependencies: pip install torch torchmetrics")
+    else:
+        missing = [pip for module, pip in EVALUATOR_MODULES.items() if importlib.util.find_spec(module) is None]
+        if missing:
+            raise SystemExit("score_speed.py: --official-mode evaluator runs the official evaluation, which needs "
+                             f"benchmark-only dependencies that are missing: pip install {' '.join(missing)}")
+        if not spaudsyn.exists():
+            raise SystemExit(f"score_speed.py: no SpAudSyn repository at {spaudsyn} (the official dataset module "
+                             "imports it; pass --spaudsyn-repo PATH: a clone of https://github.com/nttcslab/SpAudSyn)")
     if not repo.exists():
         raise SystemExit(f"score_speed.py: no official repository at {repo} (pass --official-repo PATH: a clone of "
                          "https://github.com/nttcslab/dcase2026_task4_baseline, work tree or bare)")
@@ -310,6 +450,14 @@ def main() -> None:
     parser.add_argument("--official-repo", type=Path,
                         default=Path(os.environ.get("S5EVAL_OFFICIAL_REPO", DEFAULT_OFFICIAL_REPO)),
                         help="clone of nttcslab/dcase2026_task4_baseline (work tree or bare)")
+    parser.add_argument("--official-mode", choices=["metric", "evaluator"], default="metric",
+                        help="metric: the official metric class driven in one process (the pure metric cost); "
+                             "evaluator: the official Evaluator(...).evaluate() end to end, unmodified")
+    parser.add_argument("--spaudsyn-repo", type=Path,
+                        default=Path(os.environ.get("S5EVAL_SPAUDSYN_REPO", DEFAULT_SPAUDSYN_REPO)),
+                        help="clone of nttcslab/SpAudSyn (work tree or bare; --official-mode evaluator)")
+    parser.add_argument("--only-official", action="store_true",
+                        help="time the official scorer alone (no s5eval or read rows)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into (and keep) this folder")
     parser.add_argument("--official-worker", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--official-module", type=Path, default=None, help=argparse.SUPPRESS)
@@ -318,12 +466,18 @@ def main() -> None:
         official_worker(args.official_worker, args.official_module)
         return
 
-    check_official_setup(args.official_repo)
+    check_official_setup(args.official_repo, args.official_mode, args.spaudsyn_repo)
+    evaluator = args.official_mode == "evaluator"
+    configs = [(key, OFFICIAL_TITLES[args.official_mode] if key == "official" else title) for key, title in CONFIGS
+               if key == "official" or not args.only_official]
     root = args.keep or Path(tempfile.mkdtemp(prefix="s5eval-bench-"))
     work = Path(tempfile.mkdtemp(prefix="s5eval-bench-work-"))
     try:
-        module = official_source(args.official_repo, work)
         env = dict(os.environ, S5EVAL_CACHE_DIR=str(work / "env-cache"))  # never the user's cache
+        if evaluator:
+            copy = official_working_copy(args.official_repo, args.spaudsyn_repo, work)
+        else:
+            module = official_source(args.official_repo, work)
         if not (root / "ref").exists():
             generate(root, args.n, args.seconds)
         sizes = {args.n: root}
@@ -332,18 +486,26 @@ def main() -> None:
         decode_all(root)  # the page cache holds every file (the large size's files are hard links to them)
         official_rounds = args.rounds if args.official_rounds is None else args.official_rounds
         read_lists = {(n, warm): files_to_read(folder, warm) for n, folder in sizes.items() for warm in (False, True)}
-        for n, folder in sizes.items():  # fill the warm caches (untimed)
-            s5eval_score(folder, work, 2, work / f"cache_warm_{n}", env)
+        summaries: dict[int, list[dict]] = {n: [] for n in sizes}
+        for n, folder in sizes.items():  # fill the warm caches (untimed); its summary is checked too
+            summaries[n].append(s5eval_score(folder, work, 2, work / f"cache_warm_{n}", env)[2])
+        if evaluator:
+            official_configs = {n: official_config(copy, folder, work / "official_configs") for n, folder in sizes.items()}
+            official_evaluate(copy, official_configs[args.n], args.n, work / "official_results", env)  # untimed
 
         times: dict[tuple[int, str], list[float]] = {}
         rss: dict[tuple[int, str], float] = {}
-        summaries: dict[int, list[dict]] = {n: [] for n in sizes}
         official_means: dict[int, float] = {}
         official_parts: dict[int, list[tuple[float, float]]] = {n: [] for n in sizes}
         for r in range(args.rounds):
             for n, folder in sizes.items():
-                for key, _ in CONFIGS:
-                    if key == "official":
+                for key, _ in configs:
+                    if key == "official" and evaluator:
+                        if n != args.n and r >= official_rounds:
+                            continue
+                        t, peak, official_means[n] = official_evaluate(copy, official_configs[n], n,
+                                                                       work / "official_results", env)
+                    elif key == "official":
                         if n != args.n and r >= official_rounds:
                             continue
                         cmd = [sys.executable, str(Path(__file__).resolve()), "--official-worker", str(folder),
@@ -363,9 +525,10 @@ def main() -> None:
                         t, peak = (read_fromfile if key.startswith("read") else read_soundfile)(paths), 0.0
                     times.setdefault((n, key), []).append(t)
                     rss[(n, key)] = max(rss.get((n, key), 0.0), peak)
-                print(f"round {r + 1}/{args.rounds}, {n} mixtures (load average {os.getloadavg()[0]:.1f}): "
-                      + ", ".join(f"{k} {times[(n, k)][-1]:.2f}s" for k, _ in CONFIGS if len(times.get((n, k), [])) > r),
-                      file=sys.stderr, flush=True)
+                done = [f"{k} {times[(n, k)][-1]:.2f}s" for k, _ in configs if len(times.get((n, k), [])) > r]
+                if done:
+                    print(f"round {r + 1}/{args.rounds}, {n} mixtures (load average {os.getloadavg()[0]:.1f}): "
+                          + ", ".join(done), file=sys.stderr, flush=True)
 
         # same numbers: every s5eval run of a size, cold or warm, 1 or 2 workers, and the official mean
         failures = []
@@ -378,6 +541,7 @@ def main() -> None:
         if failures:
             raise SystemExit("score_speed.py: NOT THE SAME NUMBERS\n" + "\n".join(failures))
         bare, imports = startup_seconds()
+        official_imports = official_import_seconds(copy, env) if evaluator else None
 
         def best(n: int, key: str) -> float:
             return min(times[(n, key)])
@@ -389,7 +553,7 @@ def main() -> None:
               "| mixtures/s (best / median) | peak RSS (MiB) |")
         print("|---|---:|---:|---:|---:|---:|")
         for n in sizes:
-            for key, title in CONFIGS:
+            for key, title in configs:
                 b, m = best(n, key), median(n, key)
                 peak = f"{rss[(n, key)]:.0f}" if rss[(n, key)] else ""
                 print(f"| {title} | {n:,} | {len(times[(n, key)])} | {b:.2f} / {m:.2f} | {n / b:.0f} / {n / m:.0f} "
@@ -397,8 +561,17 @@ def main() -> None:
         print()
         for n in sizes:
             parts = official_parts[n]
-            print(f"- official scorer, {n} mixtures: interpreter + torch import {min(p[0] for p in parts):.2f} s, "
-                  f"listing + reading + scoring {min(p[1] for p in parts):.2f} s (best)")
+            if parts:
+                print(f"- official scorer, {n} mixtures: interpreter + torch import {min(p[0] for p in parts):.2f} s, "
+                      f"listing + reading + scoring {min(p[1] for p in parts):.2f} s (best)")
+        if official_imports is not None:
+            print(f"- official evaluation: interpreter + imports of `src.evaluation.evaluate` and its dataset module "
+                  f"{official_imports:.2f} s (best of 3)")
+        if args.only_official:
+            for n in sizes:
+                print(f"- CAPI-SDRi, {n} mixtures: s5eval {summaries[n][0]['capi_sdri']:.6f} dB, official "
+                      f"{official_means[n]:.6f} dB (equal within 1e-4 dB)")
+            return
         print(f"- start-up: bare interpreter {bare:.2f} s, interpreter + imports of `s5eval score` {imports:.2f} s")
         for n in sizes:
             print(f"- files read, {n} mixtures: cold {len(read_lists[(n, False)])}, warm {len(read_lists[(n, True)])}")
