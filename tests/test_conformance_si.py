@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from official_metric import official_single_class, torch_si_snr
 from s5eval.metrics.si_sdr import official_si_sdr32, si_sdr
 from s5eval.scoring.config import ScoreConfig
 from s5eval.scoring.run import run_score
@@ -150,37 +151,6 @@ def test_explain_shows_the_si_pairing_with_the_official_values():
 
 # --- near ties: the official selection decides them in float32 on SI-SDR too -----------------------------------
 
-def _official_si_class(torch, ests, refs, mixture):
-    """The official class with torchmetrics' SI-SNR as its metric function: (chosen (ref, est) pairs, entry mean)."""
-    from itertools import combinations, permutations
-
-    def si_snr(preds, target):  # torchmetrics.functional.scale_invariant_signal_noise_ratio, float32
-        eps = torch.finfo(preds.dtype).eps
-        target = target - torch.mean(target, dim=-1, keepdim=True)
-        preds = preds - torch.mean(preds, dim=-1, keepdim=True)
-        alpha = (torch.sum(preds * target, dim=-1, keepdim=True) + eps) / (
-            torch.sum(target ** 2, dim=-1, keepdim=True) + eps)
-        scaled = alpha * target
-        return 10 * torch.log10((torch.sum(scaled ** 2, dim=-1) + eps) / (torch.sum((scaled - preds) ** 2, dim=-1) + eps))
-
-    as_t = [torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)) for x in (*ests, *refs, mixture)]
-    t_ests, t_refs, t_mix = as_t[:len(ests)], as_t[len(ests):-1], as_t[-1]
-    n_tp = min(len(ests), len(refs))
-    perms, pe, pr = [], [], []
-    for rp in combinations(range(len(refs)), n_tp):
-        for ep in permutations(range(len(ests)), n_tp):
-            perms.append((rp, ep))
-            pr.append(torch.stack([t_refs[j] for j in rp]))
-            pe.append(torch.stack([t_ests[i] for i in ep]))
-    pe, pr = torch.stack(pe), torch.stack(pr)
-    metrics = si_snr(pe, pr)
-    metrics_i = metrics - si_snr(t_mix.view(1, 1, -1).expand(*pe.shape), pr)
-    best = torch.argmax(metrics.mean(dim=1)).item()
-    rp, ep = perms[best]
-    entries = torch.cat((metrics_i[best], torch.zeros(abs(len(ests) - len(refs)))))
-    return sorted(zip(rp, ep)), entries.mean().item()
-
-
 def _si_near_tie_case(case: int, length: int = 1500):
     """One class, two or three references of which one is a scaled copy of another (SI-SDR cannot tell them apart:
     a near tie forced by construction, settled only by float32 rounding), a little noise on the copy so the
@@ -209,7 +179,7 @@ def test_si_near_ties_are_decided_like_the_official_code():
     near = settled_by_float32 = 0
     for case in range(300):
         ests, refs, mixture = _si_near_tie_case(case)
-        pairs, value = _official_si_class(torch, ests, refs, mixture)
+        pairs, value = official_single_class(torch, ests, refs, mixture, metric=torch_si_snr)
         matrices = si_class_matrices(["Speech"] * len(ests), ests, ["Speech"] * len(refs), refs, mixture)
         cm = matrices["Speech"]
         near += abs(cm.sdr[0, 0] - cm.sdr[0, 1]) < pairing.TIE_TOLERANCE_DB

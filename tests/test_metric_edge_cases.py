@@ -7,8 +7,8 @@ better one. Overflow: finite samples around 1e18 overflow a float32 sum of
 squares. Determinism: no output may depend on the hash seed.
 
 Where torch is installed, the official arithmetic is also checked against a
-transcription of the official code with torch itself (torchmetrics'
-``signal_noise_ratio`` is three lines, written out below).
+transcription of the official code with torch itself (`tests/official_metric.py`; torchmetrics'
+``signal_noise_ratio`` is three lines, written out there).
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import math
 import os
 import subprocess
 import sys
-from itertools import combinations, permutations
 from pathlib import Path
 
 import numpy as np
@@ -28,48 +27,10 @@ from s5eval.metrics import official_f32, pairing
 from s5eval.metrics.capi import capi_from_matrices, capi_sdri, class_matrices
 from s5eval.metrics.casa import casa_sdr
 from s5eval.metrics.sdr import sdr, sdr_from_energies
+from official_metric import as_torch, official_single_class
 from s5fixtures import make_case, write_wav
 
 DATA = Path(__file__).parent / "data" / "conformance"
-
-
-# --- the official code, transcribed (torch only) -------------------------------------------------------------
-
-def _torch_snr(torch, preds, target):
-    """torchmetrics.functional.signal_noise_ratio (zero_mean=False), float32 like its inputs."""
-    eps = torch.finfo(preds.dtype).eps
-    noise = target - preds
-    return 10 * torch.log10((torch.sum(target ** 2, dim=-1) + eps) / (torch.sum(noise ** 2, dim=-1) + eps))
-
-
-def _official_class(torch, ests, refs, mixture):
-    """``S5ClassAwareMetric._pi_metric``: (chosen (ref, est) pairs sorted, SDRi of the chosen pairs)."""
-    n_tp = min(len(ests), len(refs))
-    perms, pe, pr = [], [], []
-    for rp in combinations(range(len(refs)), n_tp):
-        for ep in permutations(range(len(ests)), n_tp):
-            perms.append((rp, ep))
-            pr.append(torch.stack([refs[j] for j in rp]))
-            pe.append(torch.stack([ests[i] for i in ep]))
-    pe, pr = torch.stack(pe), torch.stack(pr)
-    metrics = _torch_snr(torch, pe, pr)
-    metrics_i = metrics - _torch_snr(torch, mixture.view(1, 1, -1).expand(*pe.shape), pr)
-    best = torch.argmax(metrics.mean(dim=1)).item()
-    rp, ep = perms[best]
-    return sorted(zip(rp, ep)), metrics_i[best]
-
-
-def _as_torch(torch, x):
-    values = x.astype(np.float32) / 32768 if x.dtype == np.int16 else x
-    return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))
-
-
-def _official_single_class(torch, ests, refs, mixture):
-    """(pairs, mixture value) of the official code for a mixture whose sources all share one class."""
-    pairs, sdri = _official_class(torch, [_as_torch(torch, e) for e in ests], [_as_torch(torch, r) for r in refs],
-                                  _as_torch(torch, mixture))
-    entries = torch.cat((sdri, torch.zeros(abs(len(ests) - len(refs)))))
-    return pairs, entries.mean().item()
 
 
 # --- 1. near ties ----------------------------------------------------------------------------------------------
@@ -113,7 +74,7 @@ def test_near_tie_matches_the_official_code():
     torch = pytest.importorskip("torch")
     for seed, expected in NEAR_TIES.items():
         ests, refs, mixture = _near_silent_case(seed)
-        pairs, value = _official_single_class(torch, ests, refs, mixture)
+        pairs, value = official_single_class(torch, ests, refs, mixture)
         assert pairs == [(1, 0)] and value == pytest.approx(expected, abs=1e-6)
 
 
@@ -151,7 +112,7 @@ def test_adversarial_classes_match_the_official_code():
     torch = pytest.importorskip("torch")
     for case in range(2000):
         ests, refs, mixture = _adversarial_case(case, 1500)
-        pairs, value = _official_single_class(torch, ests, refs, mixture)
+        pairs, value = official_single_class(torch, ests, refs, mixture)
         matrices = class_matrices(["Speech"] * len(ests), ests, ["Speech"] * len(refs), refs, mixture)
         result = capi_from_matrices(matrices)  # as the scorer calls it: int16 arrays are PCM16 samples
         ours = sorted((p.ref, p.est) for p in result.pairs)
@@ -172,7 +133,7 @@ def test_official_energies_are_bit_identical_to_torch(length):
     noise = torch.stack([rows[0] - rows[1]] * 2)
     assert float(official_f32.error_energy(x, y)) == torch.sum(noise ** 2, dim=-1)[0].item()
     pcm = np.clip(np.round(x * 32768), -32768, 32767).astype(np.int16)  # PCM16 read as n / 32768
-    assert float(official_f32.energy(pcm)) == torch.sum(torch.stack([_as_torch(torch, pcm)] * 2) ** 2, dim=-1)[0].item()
+    assert float(official_f32.energy(pcm)) == torch.sum(torch.stack([as_torch(torch, pcm)] * 2) ** 2, dim=-1)[0].item()
 
 
 @pytest.mark.parametrize("n_tp", range(1, 11))
@@ -279,7 +240,7 @@ def test_overflowing_estimate_left_out_like_the_official_argmax():
     casa = casa_sdr(["Speech", "Speech"], ests, ["Speech"], [ref], mixture)
     assert math.isfinite(casa.casa_sdr_sb)
     torch = pytest.importorskip("torch")
-    pairs, value = _official_single_class(torch, ests, [ref], mixture)
+    pairs, value = official_single_class(torch, ests, [ref], mixture)
     assert pairs == [(0, 1)] and value == pytest.approx(result.value, abs=1e-4)
 
 
