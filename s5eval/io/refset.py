@@ -112,6 +112,16 @@ class FolderEntry:
         return self.path.name
 
 
+def file_stamp(path: str | os.PathLike[str]) -> list[int]:
+    """What tells a file's content changed without reading it: size (bytes), mtime (ns), inode, ctime (ns).
+
+    The ctime changes on any write, also one that puts the mtime back. The caches of ``score`` and
+    ``score-all`` trust it.
+    """
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+
+
 def real_root(path: str | os.PathLike) -> str:
     """The resolved path of a folder, the tree its links must stay in (the folder itself when it cannot be resolved)."""
     try:

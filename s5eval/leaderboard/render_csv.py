@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..atomic import write_atomic
+from ..results import figures as catalogue
 from .table import Leaderboard, decimals_for
 
 INTEGER_COLUMNS = {"rank", "team_rank", "rank_ci_low", "rank_ci_high", "group", "nparams"}
@@ -98,35 +99,15 @@ COLUMN_DOCS: dict[str, tuple[str, str]] = {
                                      "reports it (like `dev_capi_sdri`)."),
 }
 
-# Figures a row may carry: (unit, meaning). ``F`` is the figure on the ranking subset, ``F_ci_low``/``F_ci_high``
-# its 95 % interval there and ``F_<subset>`` the figure on another subset (see PER_SUBSET_DOCS).
+# Figures a row may carry: (unit, meaning), from the figure catalogue. ``F`` is the figure on the ranking subset,
+# ``F_ci_low``/``F_ci_high`` its 95 % interval there and ``F_<subset>`` the figure on another subset (see
+# PER_SUBSET_DOCS).
+DOCUMENTED_FIGURES = ("capi_sdri", "accuracy_mix", "accuracy_src", "ca_sdri_2025", "casa_sdr_sb", "casa_sdr_eb",
+                      "capi_si_sdri", "ca_si_sdri_2025", "tp_sdri", "count_accuracy", "zero_target_fp_rate",
+                      "penalty_share", "penalty_mass", "label_accuracy_2025", "n_scored", "n_scored_2025", "tp",
+                      "fp", "fn")
 FIGURE_DOCS: dict[str, tuple[str, str]] = {
-    "capi_sdri": ("dB", "CAPI-SDRi (DCASE 2026 headline): mean over the non-excluded mixtures of the per-mixture "
-                        "class-aware, permutation-invariant SDR improvement with penalties (docs/metrics.md)."),
-    "accuracy_mix": ("%", "Mixture label accuracy: share of mixtures whose estimated label multiset equals the "
-                          "reference one."),
-    "accuracy_src": ("%", "Source label accuracy: TP / (TP + FP + FN) summed over the mixtures."),
-    "ca_sdri_2025": ("dB", "CA-SDRi, the DCASE 2025 metric (labels as sets), mean over mixtures with targets."),
-    "casa_sdr_sb": ("dB", "CASA-SDR, source-based averaging (with `--metric casa-sdr` only)."),
-    "casa_sdr_eb": ("dB", "CASA-SDR, event-based averaging (with `--metric casa-sdr` only)."),
-    "capi_si_sdri": ("dB", "CAPI-SI-SDRi: CAPI-SDRi with the scale-invariant SI-SDR in place of SDR (with "
-                           "`--metric capi-si-sdri` or `ca-si-sdri` only)."),
-    "ca_si_sdri_2025": ("dB", "CA-SI-SDRi: the DCASE 2025 metric with SI-SDR in place of SDR (with "
-                              "`--metric capi-si-sdri` or `ca-si-sdri` only)."),
-    "tp_sdri": ("dB", "Mean SDRi of the true-positive pairs only (no penalty entries)."),
-    "count_accuracy": ("%", "Share of mixtures with as many estimates as references."),
-    "zero_target_fp_rate": ("%", "Share of zero-target mixtures with at least one estimate."),
-    "penalty_share": ("%", "Share of CAPI-SDRi entries that are penalties (FP or FN) rather than TP pairs."),
-    "penalty_mass": ("dB", "Mean over the scored mixtures of the summed penalties divided by the mixture's number "
-                           "of entries: how much the penalties move CAPI-SDRi (0 with the default penalties)."),
-    "label_accuracy_2025": ("%", "DCASE 2025 label accuracy: share of mixtures with targets whose label sets are "
-                                 "equal."),
-    "n_scored": ("integer", "Mixtures that enter the CAPI-SDRi mean (the others are excluded)."),
-    "n_scored_2025": ("integer", "Mixtures that enter the CA-SDRi 2025 mean."),
-    "tp": ("integer", "True-positive sources (estimated with a correct class), summed."),
-    "fp": ("integer", "False-positive sources (estimated, not present), summed."),
-    "fn": ("integer", "False-negative sources (present, not estimated), summed."),
-}
+    key: (catalogue.figure(key).unit or "integer", catalogue.figure(key).description) for key in DOCUMENTED_FIGURES}
 
 # Per-subset columns: pattern -> meaning. ``<subset>`` is the subset name with every character that is not a letter
 # or a digit replaced by ``_`` (``n_ref=2`` -> ``n_ref_2``).

@@ -60,25 +60,48 @@ class Figure:
 
 FIGURES: tuple[Figure, ...] = (
     Figure("capi_sdri", "CAPI-SDRi", DB, metric="capi-sdri",
-           description="class-aware permutation-invariant SDR improvement (DCASE 2026 headline)"),
+           description="CAPI-SDRi (DCASE 2026 headline): mean over the non-excluded mixtures of the per-mixture "
+                       "class-aware, permutation-invariant SDR improvement with penalties (docs/metrics.md)."),
     Figure("accuracy_mix", "Mixture acc.", PERCENT,
-           description="share of mixtures whose estimated label multiset equals the reference one"),
-    Figure("accuracy_src", "Source acc.", PERCENT, description="TP / (TP + FP + FN) over the sources"),
-    Figure("tp_sdri", "TP-only SDRi", DB, description="mean SDRi of the true-positive pairs only"),
+           description="Mixture label accuracy: share of mixtures whose estimated label multiset equals the "
+                       "reference one."),
+    Figure("accuracy_src", "Source acc.", PERCENT,
+           description="Source label accuracy: TP / (TP + FP + FN) summed over the mixtures."),
+    Figure("tp_sdri", "TP-only SDRi", DB, description="Mean SDRi of the true-positive pairs only (no penalty entries)."),
     Figure("ca_sdri_2025", "CA-SDRi 2025", DB, metric="ca-sdri",
-           description="the DCASE 2025 class-aware SDRi (labels as sets)"),
+           description="CA-SDRi, the DCASE 2025 metric (labels as sets), mean over mixtures with targets."),
     Figure("casa_sdr_sb", "CASA-SDR SB", DB, metric="casa-sdr", needs_metric="casa-sdr",
-           description="CASA-SDR, source-based averaging"),
+           description="CASA-SDR, source-based averaging (with `--metric casa-sdr` only)."),
     Figure("casa_sdr_eb", "CASA-SDR EB", DB, needs_metric="casa-sdr",
-           description="CASA-SDR, event-based averaging"),
+           description="CASA-SDR, event-based averaging (with `--metric casa-sdr` only)."),
     Figure("capi_si_sdri", "CAPI-SI-SDRi", DB, metric="capi-si-sdri", needs_metric="capi-si-sdri",
-           description="CAPI-SDRi with SI-SDR in place of SDR"),
+           description="CAPI-SI-SDRi: CAPI-SDRi with the scale-invariant SI-SDR in place of SDR (with "
+                       "`--metric capi-si-sdri` or `ca-si-sdri` only)."),
     Figure("ca_si_sdri_2025", "CA-SI-SDRi 2025", DB, metric="ca-si-sdri", needs_metric="ca-si-sdri",
-           description="the DCASE 2025 CA-SDRi with SI-SDR in place of SDR"),
-    Figure("n_mixtures", "Mixtures", COUNT, description="mixtures in the subset"),
-    Figure("n_scored", "Scored mixtures", COUNT, description="mixtures that enter the CAPI-SDRi mean"),
+           description="CA-SI-SDRi: the DCASE 2025 metric with SI-SDR in place of SDR (with "
+                       "`--metric capi-si-sdri` or `ca-si-sdri` only)."),
+    Figure("count_accuracy", "Count acc.", PERCENT,
+           description="Share of mixtures with as many estimates as references."),
+    Figure("zero_target_fp_rate", "Zero-target FP rate", PERCENT, higher_is_better=False,
+           description="Share of zero-target mixtures with at least one estimate."),
+    Figure("penalty_share", "Penalty share", PERCENT, higher_is_better=False,
+           description="Share of CAPI-SDRi entries that are penalties (FP or FN) rather than TP pairs."),
+    Figure("penalty_mass", "Penalty mass", DB,
+           description="Mean over the scored mixtures of the summed penalties divided by the mixture's number "
+                       "of entries: how much the penalties move CAPI-SDRi (0 with the default penalties)."),
+    Figure("label_accuracy_2025", "Label acc. 2025", PERCENT,
+           description="DCASE 2025 label accuracy: share of mixtures with targets whose label sets are equal."),
+    Figure("n_mixtures", "Mixtures", COUNT, description="Mixtures in the subset."),
+    Figure("n_scored", "Scored mixtures", COUNT,
+           description="Mixtures that enter the CAPI-SDRi mean (the others are excluded)."),
+    Figure("n_scored_2025", "Scored mixtures 2025", COUNT, description="Mixtures that enter the CA-SDRi 2025 mean."),
+    Figure("tp", "TP", COUNT, description="True-positive sources (estimated with a correct class), summed."),
+    Figure("fp", "FP", COUNT, higher_is_better=False,
+           description="False-positive sources (estimated, not present), summed."),
+    Figure("fn", "FN", COUNT, higher_is_better=False,
+           description="False-negative sources (present, not estimated), summed."),
     Figure("n_undefined", "Undefined figures", COUNT, higher_is_better=False,
-           description="figures of scores.json that are undefined"),
+           description="Figures of scores.json that are undefined."),
 )
 
 BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
@@ -123,11 +146,6 @@ def is_figure(key: str) -> bool:
     except KeyError:
         return False
     return True
-
-
-def headline_key(metric: str) -> str:
-    """The results key of a ``--metric`` value (``capi-sdri`` -> ``capi_sdri``)."""
-    return METRIC_KEYS[metric]
 
 
 # --- the figures a leaderboard ranks by, and their command-line spellings ------------------------------------

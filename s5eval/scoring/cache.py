@@ -55,6 +55,7 @@ from typing import Any, Generator, Iterable, Sequence
 from .. import __version__
 from ..atomic import write_json_atomic, write_text_atomic
 from ..findings import Finding, is_reference_problem
+from ..io.refset import file_stamp
 from ..results.record import MixtureRecord, ReferenceFacts
 from .backends import Scorer, iter_scores
 from .config import ScoreOptions
@@ -98,8 +99,7 @@ class FileDigests:
     def _lookup(self, path: str | Path) -> tuple[str, list, str | None]:
         """(index key, stamp, remembered digest or None when the file is new or changed)."""
         key = os.path.abspath(path)
-        st = os.stat(key)
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+        stamp = file_stamp(key)
         with self._lock:
             known = self._known.get(key)
         return key, stamp, (known[_STAMP_LENGTH] if known is not None and known[:_STAMP_LENGTH] == stamp else None)
@@ -121,10 +121,9 @@ class FileDigests:
 
     def register_archive(self, folder: str | Path, archive: str | Path) -> None:
         """The files below ``folder`` were extracted from the zip ``archive`` (see :meth:`identity`)."""
-        st = os.stat(archive)
+        stamp = file_stamp(archive)
         with self._lock:
-            self._archives[os.path.join(os.path.abspath(folder), "")] = (
-                os.path.abspath(archive), [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns])
+            self._archives[os.path.join(os.path.abspath(folder), "")] = (os.path.abspath(archive), stamp)
 
     def forget_under(self, folder: str | Path) -> None:
         """Drop remembered digests below ``folder`` (e.g. a temporary extraction of a zip) and its registration."""
@@ -186,11 +185,6 @@ def _blake2b_256() -> "hashlib.blake2b":
 def options_fingerprint(options: ScoreOptions) -> dict:
     """Everything besides file contents that a record depends on."""
     return {"format": CACHE_FORMAT, "version": __version__, **asdict(options)}
-
-
-def job_files(job: MixtureJob) -> list[str]:
-    """Every file a mixture's record depends on."""
-    return [*reference_files(job), *(e.path for e in job.estimates)]
 
 
 def reference_files(job: MixtureJob) -> list[str]:

@@ -31,7 +31,7 @@ from typing import Iterable, Mapping, Sequence
 
 from .. import __version__
 from ..atomic import write_text_atomic
-from ..io.refset import ReferenceSet
+from ..io.refset import ReferenceSet, file_stamp
 from ..results.record import ReferenceFacts
 from .mixture import MixtureJob
 
@@ -48,9 +48,8 @@ def default_cache_dir() -> Path:
 
 
 def _stamp(path: str | Path) -> str:
-    """Size in bytes, mtime in ns, inode and ctime in ns of a file, as one line."""
-    st = os.stat(path)
-    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns}"
+    """:func:`~s5eval.io.refset.file_stamp` of a file, as one line."""
+    return " ".join(map(str, file_stamp(path)))
 
 
 def mixture_key(mixture_path: str | Path, targets: Sequence[tuple[str, str, str | Path]]) -> str:
@@ -89,7 +88,6 @@ class ReferenceFactsStore:
         self._entries: dict[str, dict] = {}
         self._keys: dict[str, str] = {}
         self._dirty = False
-        self.hits = 0
         self.stored = 0
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
@@ -119,7 +117,6 @@ class ReferenceFactsStore:
             facts = _facts_from(entry, len(self.reference.mixtures[name].targets))
             if facts is not None:
                 found[name] = facts
-        self.hits = len(found)
         return found
 
     def put(self, name: str, facts: ReferenceFacts) -> None:

@@ -57,14 +57,13 @@ class Prepared:
     """A reference set and a submission discovered once: the submission's files listed and their names parsed.
 
     ``ctx`` is the check context over the same :class:`Submission` (its
-    ``files`` are ``ctx.estimates``); ``findings`` what the listing and the name
-    checks found. ``submission.estimates`` holds what a run scores.
+    ``files`` are ``ctx.estimates``); ``submission.findings`` holds what the
+    listing and the name checks found, ``submission.estimates`` what a run scores.
     """
 
     reference: ReferenceSet
     submission: Submission
     ctx: Context
-    findings: list[Finding]
 
 
 def discover_submission(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig,
@@ -83,10 +82,9 @@ def discover_submission(sub_path: str | Path, ref_path: str | Path, config: Scor
     # headers only, in one thread: the reads are tiny and the checks hold the GIL
     options = ValidateOptions(label_set=config.label_set, decode=False, metadata=False, workers=1)
     ctx = context_for(submission, labels, options, reference, shown_root=shown_root or str(sub_path))
-    findings = discover(ctx)
-    submission.findings = list(findings)
+    submission.findings = discover(ctx)
     submission.estimates = submission.by_soundscape()
-    return Prepared(reference, submission, ctx, findings)
+    return Prepared(reference, submission, ctx)
 
 
 def prepare(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig) -> tuple[ReferenceSet, Submission]:
@@ -135,7 +133,7 @@ def check_headers(prepared: Prepared) -> list[Finding]:
 
     Reference-set problems found on the way raise :class:`ReferenceSetError`.
     """
-    findings = prepared.findings + header_checks(prepared.ctx)
+    findings = prepared.submission.findings + header_checks(prepared.ctx)
     ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
