@@ -5,6 +5,7 @@ for the imports of the leaderboard, the synthesizer or the baseline.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 
 import click
@@ -82,7 +83,12 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="s5eval")
+    try:
+        cli(prog_name="s5eval")
+    finally:
+        # what the command built is left to the operating system: the interpreter's last collection would
+        # otherwise walk every object of a large run (about 0.03 s at the evaluation set's size) only to exit
+        gc.freeze()
 
 
 if __name__ == "__main__":

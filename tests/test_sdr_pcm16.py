@@ -49,3 +49,22 @@ def test_mixture_scores_alike_from_int16_and_float32():
     as_float = capi_sdri(["Speech", "Speech"], [_values(e) for e in ests], labels, [_values(r) for r in refs],
                          _values(mixture), selection="paper")
     assert as_int.value == as_float.value and as_int.pairs == as_float.pairs
+
+
+@pytest.mark.parametrize("n", [65535, 65536, 65537, 131072 + 1023, 320000, 480001])
+def test_chunked_int16_energies_equal_the_whole_signal_float_sums(n):
+    """int16 signals are summed chunk by chunk (65,536 samples); the result is bit-identical to one pass over
+    their float32 values, also across chunk boundaries and with a tail shorter than a block."""
+    a, b = _pcm(n, n, 32767), _pcm(n + 1, n, 32767)
+    assert energy(a) == energy(_values(a))
+    assert error_energy(a, b) == error_energy(_values(a), _values(b))
+
+
+def test_strided_int16_channel_equals_its_contiguous_copy():
+    """One channel of an interleaved 4-channel mixture (a strided view) gives the same energies as its copy."""
+    interleaved = _pcm(7, 4 * 100_000, 20000).reshape(-1, 4)
+    target = _pcm(8, 100_000, 20000)
+    channel = interleaved[:, 0]
+    assert not channel.flags.c_contiguous
+    assert error_energy(target, channel) == error_energy(target, np.ascontiguousarray(channel))
+    assert energy(channel) == energy(np.ascontiguousarray(channel))

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .buffers import SampleBuffers
-from .wav import PCM16_SCALE, NotRegularFileError, WavLayout, open_regular, read_layout
+from .wav import PCM16_SCALE, NotRegularFileError, WavLayout, layout_of_fd, open_regular_fd, pread_into
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,16 @@ def header_facts(path: str | Path) -> tuple[AudioInfo, WavLayout | None]:
     """:func:`audio_info` and the RIFF layout (None for a file that is not plain RIFF/WAVE), one read of the header."""
     layout = None
     try:
-        handle, size = open_regular(path)
+        fd, size = open_regular_fd(path)
     except NotRegularFileError as exc:
         raise NotRegularAudioError(str(exc)) from None
     except (OSError, ValueError):
         pass  # soundfile gives its own explanation below
     else:
-        with handle:
-            layout = read_layout(handle, size)
+        try:
+            layout = layout_of_fd(fd, size)
+        finally:
+            os.close(fd)
     if layout is not None and layout.plain_pcm16:
         return AudioInfo(layout.samplerate, layout.frames, layout.channels, "PCM_16"), layout
     try:
@@ -108,17 +110,19 @@ def read_audio(path: str | Path, channel: int | None = None, buffers: SampleBuff
     instead (value = sample · 2⁻¹⁵).
     """
     try:
-        handle, size = open_regular(path)  # unbuffered: one system call per read
+        fd, size = open_regular_fd(path)  # read with pread: one system call per read, no file object
     except NotRegularFileError as exc:
         raise NotRegularAudioError(str(exc)) from None
     except (OSError, ValueError):
         pass  # unreadable files get soundfile's own explanation below
     else:
-        with handle:
-            layout = read_layout(handle, size)
+        try:
+            layout = layout_of_fd(fd, size)
             _refuse_truncated(layout)
             if layout is not None and layout.plain_pcm16:
-                return _read_plain_pcm16(handle, layout, channel, buffers, pcm16_as_int16)
+                return _read_plain_pcm16(fd, layout, channel, buffers, pcm16_as_int16)
+        finally:
+            os.close(fd)
     return _read_with_soundfile(path, channel, pcm16_as_int16)
 
 
@@ -130,9 +134,9 @@ def _refuse_truncated(layout: WavLayout | None) -> None:
         )
 
 
-def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None, buffers: SampleBuffers | None,
+def _read_plain_pcm16(fd: int, layout: WavLayout, channel: int | None, buffers: SampleBuffers | None,
                       as_int16: bool) -> tuple[np.ndarray, AudioInfo]:
-    """The samples of the ``data`` chunk (``handle`` is positioned there): int16 as stored, or float32 scaled by 2⁻¹⁵."""
+    """The samples of the ``data`` chunk of the open file ``fd``: int16 as stored, or float32 scaled by 2⁻¹⁵."""
     frames, channels = layout.frames, layout.channels
     info = AudioInfo(layout.samplerate, frames, channels, "PCM_16")
     shape = (frames,) if channel is not None else (frames, channels)
@@ -140,10 +144,10 @@ def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None, buffers: S
     dtype = np.int16 if as_int16 else np.float32
     out = buffers.take(n_out, dtype).reshape(shape) if buffers is not None else np.empty(shape, dtype=dtype)
     if as_int16 and n_out == frames * channels:  # the file's samples are the result: read them in place
-        _read_samples(handle, out.reshape(-1), layout)
+        _read_samples(fd, out.reshape(-1), layout)
         return out, info
     raw = buffers.raw(frames * channels) if buffers is not None else np.empty(frames * channels, dtype=np.int16)
-    _read_samples(handle, raw, layout)
+    _read_samples(fd, raw, layout)
     interleaved = raw.reshape(frames, channels)
     source = interleaved[:, channel] if channel is not None else interleaved
     if as_int16:
@@ -153,12 +157,12 @@ def _read_plain_pcm16(handle, layout: WavLayout, channel: int | None, buffers: S
     return out, info
 
 
-def _read_samples(handle, samples: np.ndarray, layout: WavLayout) -> None:
-    """Fill a native int16 array with the next ``samples.size`` little-endian samples of ``handle``."""
+def _read_samples(fd: int, samples: np.ndarray, layout: WavLayout) -> None:
+    """Fill a native int16 array with the first ``samples.size`` little-endian samples of the ``data`` chunk of ``fd``."""
     view = samples.data.cast("B")
     wanted, got = samples.nbytes, 0
     while got < wanted:
-        n_read = handle.readinto(view[got:])
+        n_read = pread_into(fd, view[got:], layout.data_offset + got)
         if not n_read:
             break
         got += n_read

@@ -39,13 +39,15 @@ class EstimateFile:
 
     ``name`` is None until the name checks parsed it (and stays None when it
     does not parse); ``info`` (channels, rate in Hz, length in samples) is None
-    until the header checks read it (and stays None when it cannot be read).
+    until the header checks read it (and stays None when it cannot be read);
+    ``size`` (bytes) is the file's size when the header checks opened it.
     """
 
     path: Path
     shown: str
     name: SourceName | None = None
     info: AudioInfo | None = None
+    size: int | None = None
 
     @property
     def soundscape(self) -> str | None:

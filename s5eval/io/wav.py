@@ -49,8 +49,8 @@ def file_type(mode: int) -> str:
     return "not a regular file"
 
 
-def open_regular(path: str | os.PathLike) -> tuple[BinaryIO, int]:
-    """Open a regular file for unbuffered binary reading: ``(handle, size in bytes)``.
+def open_regular_fd(path: str | os.PathLike) -> tuple[int, int]:
+    """Open a regular file for reading: ``(file descriptor, size in bytes)``; the caller closes the descriptor.
 
     Raises :class:`NotRegularFileError` for anything else (without blocking on a
     FIFO), ``OSError`` when it cannot be opened and ``ValueError`` for a path
@@ -61,10 +61,41 @@ def open_regular(path: str | os.PathLike) -> tuple[BinaryIO, int]:
         info = os.fstat(fd)  # the one fstat also gives the size the layout needs
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFileError(f"is {file_type(info.st_mode)}, not a regular file; it is not read")
-        return os.fdopen(fd, "rb", buffering=0), info.st_size
+        return fd, info.st_size
     except BaseException:
         os.close(fd)
         raise
+
+
+def open_regular(path: str | os.PathLike) -> tuple[BinaryIO, int]:
+    """:func:`open_regular_fd` as an unbuffered binary file object: ``(handle, size in bytes)``."""
+    fd, size = open_regular_fd(path)
+    try:
+        return os.fdopen(fd, "rb", buffering=0), size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+if hasattr(os, "pread") and hasattr(os, "preadv"):
+    def pread(fd: int, n_bytes: int, offset: int) -> bytes:
+        """Up to ``n_bytes`` bytes of ``fd`` from byte ``offset`` (fewer at the end of the file)."""
+        return os.pread(fd, n_bytes, offset)
+
+    def pread_into(fd: int, view: memoryview, offset: int) -> int:
+        """Read into ``view`` from byte ``offset`` of ``fd``; the number of bytes read (0 at the end of the file)."""
+        return os.preadv(fd, [view], offset)
+else:  # pragma: no cover - platforms without pread (Windows)
+    def pread(fd: int, n_bytes: int, offset: int) -> bytes:
+        """Up to ``n_bytes`` bytes of ``fd`` from byte ``offset`` (fewer at the end of the file)."""
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.read(fd, n_bytes)
+
+    def pread_into(fd: int, view: memoryview, offset: int) -> int:
+        """Read into ``view`` from byte ``offset`` of ``fd``; the number of bytes read (0 at the end of the file)."""
+        os.lseek(fd, offset, os.SEEK_SET)
+        with open(fd, "rb", buffering=0, closefd=False) as handle:
+            return handle.readinto(view) or 0
 
 
 @dataclass(frozen=True)
@@ -132,10 +163,20 @@ _HEAD_BYTES = 4096  # one read covers the header of nearly every WAV; longer one
 def read_layout(handle: BinaryIO, file_size: int | None = None) -> WavLayout | None:
     """:func:`wav_layout` of an open binary file (of ``file_size`` bytes, None: ask); leaves it at the first sample."""
     try:
+        layout = layout_of_fd(handle.fileno(), file_size)
+        if layout is not None:
+            handle.seek(layout.data_offset)
+    except OSError:
+        return None
+    return layout
+
+
+def layout_of_fd(fd: int, file_size: int | None = None) -> WavLayout | None:
+    """:func:`wav_layout` of an open file descriptor (of ``file_size`` bytes, None: ask), read with ``pread``."""
+    try:
         if file_size is None:
-            file_size = os.fstat(handle.fileno()).st_size
-        handle.seek(0)
-        head = handle.read(_HEAD_BYTES)
+            file_size = os.fstat(fd).st_size
+        head = pread(fd, _HEAD_BYTES, 0)
         if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
             return None
         fmt: tuple[int, int, int, int, int] | None = None
@@ -145,8 +186,7 @@ def read_layout(handle: BinaryIO, file_size: int | None = None) -> WavLayout | N
             if position + 8 <= len(head):
                 chunk = head[position:position + 8]
             else:
-                handle.seek(position)
-                chunk = handle.read(8)
+                chunk = pread(fd, 8, position)
                 if len(chunk) < 8:
                     return None
             chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
@@ -156,8 +196,7 @@ def read_layout(handle: BinaryIO, file_size: int | None = None) -> WavLayout | N
                 if body_start + wanted <= len(head):
                     body = head[body_start:body_start + wanted]
                 else:
-                    handle.seek(body_start)
-                    body = handle.read(wanted)
+                    body = pread(fd, wanted, body_start)
                 if len(body) < 16 or size < 16:
                     return None
                 tag, channels, samplerate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
@@ -166,9 +205,8 @@ def read_layout(handle: BinaryIO, file_size: int | None = None) -> WavLayout | N
             elif chunk_id == b"data":
                 if fmt is None:
                     return None
-                handle.seek(body_start)
                 return WavLayout(*fmt, body_start, size, file_size, subformat)
             position = body_start + size + (size & 1)
-    except (OSError, struct.error, ValueError):
+    except (OSError, struct.error, ValueError, OverflowError):
         return None
     return None

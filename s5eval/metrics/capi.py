@@ -166,11 +166,15 @@ def capi_from_matrices(matrices: Mapping[str, ClassMatrix], selection: str = "of
     result = CAPIResult(0.0, penalty_fn=penalty_fn, penalty_fp=penalty_fp)
     for label in sorted(matrices):
         cm = matrices[label]
+        if not cm.sdr.size:  # estimates only (FP) or references only (FN): no pair to choose
+            result.missed.extend(cm.ref_index)
+            result.spurious.extend(cm.est_index)
+            continue
         with np.errstate(invalid="ignore"):  # inf − inf of an overflowed SDR is NaN, as in torch
             sdri = cm.sdr - cm.sdr_mixture[None, :]
         gain = cm.sdr if selection == "official" else sdri
         decide = cm.official_first_best if selection == "official" and cm.can_recompute else None
-        chosen = best_pairing(gain, decide) if gain.size else []
+        chosen = best_pairing(gain, decide)
         for e, r in chosen:
             result.pairs.append(Pair(label, cm.est_index[e], cm.ref_index[r], float(cm.sdr[e, r]),
                                      float(cm.sdr_mixture[r]), float(sdri[e, r])))

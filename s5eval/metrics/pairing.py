@@ -75,6 +75,8 @@ def best_pairing(gain: np.ndarray, decide: Decide | None = None) -> list[tuple[i
     n_tp = min(n_est, n_ref)
     if n_tp == 0:
         return []
+    if n_est == n_ref == 1:  # one candidate, whatever its gain (also ±inf or NaN): the search keeps it
+        return [(0, 0)]
     tolerance = TIE_TOLERANCE_DB * n_tp
     if comb(n_ref, n_tp) * perm(n_est, n_tp) <= ENUMERATION_LIMIT:
         if decide is not None:

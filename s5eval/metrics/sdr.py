@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -43,8 +43,22 @@ def as_float32(signal: Any) -> np.ndarray:
 
 
 _BLOCK = 1024  # samples summed in float32 before the float64 accumulation
+_CHUNK = 64 * _BLOCK  # 65,536 samples: a chunk's float32 values (256 KiB) stay in the core's cache
 _PCM16_ENERGY_SCALE = float(PCM16_SCALE) ** 2  # 2⁻³⁰ = (2⁻¹⁵)²: Σ n² of int16 samples → Σ x² of their float values
 _local = threading.local()  # each thread's scratch buffers
+
+
+def _block_sums_into(sums: np.ndarray, values: np.ndarray) -> None:
+    """``sums[k] = Σ values[1024·k : 1024·(k+1)]²`` in float32, one dot product per block (shape (n, 1, 1))."""
+    blocks = values.reshape(-1, _BLOCK)
+    with np.errstate(over="ignore"):  # samples around 1e18 overflow a block: +inf, as the official float32 sum
+        np.matmul(blocks[:, None, :], blocks[:, :, None], out=sums)
+
+
+def _total(sums: np.ndarray, tail: np.ndarray) -> float:
+    """The float64 sum of the block sums plus Σ tail² (the last samples short of a block, in float64)."""
+    wide_tail = tail.astype(np.float64)
+    return float(sums.sum(dtype=np.float64) + np.dot(wide_tail, wide_tail))
 
 
 def _sum_of_squares(x: np.ndarray) -> float:
@@ -55,11 +69,26 @@ def _sum_of_squares(x: np.ndarray) -> float:
     every sample to float64.
     """
     n_full = x.size - x.size % _BLOCK
-    blocks = x[:n_full].reshape(-1, _BLOCK)
-    with np.errstate(over="ignore"):  # samples around 1e18 overflow a block: +inf, as the official float32 sum
-        block_sums = np.matmul(blocks[:, None, :], blocks[:, :, None])
-    tail = x[n_full:].astype(np.float64)
-    return float(block_sums.sum(dtype=np.float64) + np.dot(tail, tail))
+    sums = _block_sum_scratch(n_full // _BLOCK)
+    _block_sums_into(sums, x[:n_full])
+    return _total(sums, x[n_full:])
+
+
+def _chunked_sum_of_squares(n_samples: int, fill: Callable[[np.ndarray, int, int], np.ndarray]) -> float:
+    """:func:`_sum_of_squares` of a float32 signal that ``fill(scratch, start, stop)`` writes chunk by chunk.
+
+    ``fill`` writes samples ``start:stop`` into the scratch array it is given and
+    returns them. Every block sum is the one :func:`_sum_of_squares` gives for
+    the whole signal, and they are added up in the same order, so the result is
+    bit-identical; the chunk's float32 values never leave the cache.
+    """
+    n_full = n_samples - n_samples % _BLOCK
+    sums = _block_sum_scratch(n_full // _BLOCK)
+    chunk = _scratch("chunk", min(_CHUNK, n_samples))
+    for start in range(0, n_full, _CHUNK):
+        stop = min(start + _CHUNK, n_full)
+        _block_sums_into(sums[start // _BLOCK:stop // _BLOCK], fill(chunk[:stop - start], start, stop))
+    return _total(sums, fill(chunk[:n_samples - n_full], n_full, n_samples))
 
 
 def _is_pcm16(signal: np.ndarray) -> bool:
@@ -75,6 +104,11 @@ def _scratch(slot: str, n_values: int) -> np.ndarray:
     return scratch[:n_values]
 
 
+def _block_sum_scratch(n_blocks: int) -> np.ndarray:
+    """This thread's float32 array of ``n_blocks`` block sums, shape (n_blocks, 1, 1)."""
+    return _scratch("block_sums", n_blocks).reshape(n_blocks, 1, 1)
+
+
 def _float_values(signal: np.ndarray, slot: str) -> np.ndarray:
     """The float32 values of a signal: int16 PCM16 samples are scaled by 2⁻¹⁵ (into scratch ``slot``)."""
     if not _is_pcm16(signal):
@@ -85,18 +119,34 @@ def _float_values(signal: np.ndarray, slot: str) -> np.ndarray:
 def energy(signal: np.ndarray) -> float:
     """Σ x² of a float32 signal (or of the values of an int16 PCM16 signal)."""
     if _is_pcm16(signal):
-        widened = _scratch("diff", signal.size)
-        np.copyto(widened, signal.ravel())
-        return _sum_of_squares(widened) * _PCM16_ENERGY_SCALE
+        samples = signal.ravel()
+
+        def widened(out: np.ndarray, start: int, stop: int) -> np.ndarray:
+            np.copyto(out, samples[start:stop])
+            return out
+
+        return _chunked_sum_of_squares(samples.size, widened) * _PCM16_ENERGY_SCALE
     return _sum_of_squares(np.ascontiguousarray(signal, dtype=np.float32).ravel())
 
 
 def error_energy(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """Σ (s − ŝ)², the difference formed in float32 (in a reused buffer), as the official code does."""
+    """Σ (s − ŝ)², the difference formed in float32 (in a reused buffer), as the official code does.
+
+    Two int16 PCM16 signals (also strided views, e.g. one channel of an
+    interleaved mixture) are subtracted chunk by chunk, each chunk summed while
+    it is in the cache.
+    """
     if _is_pcm16(reference) and _is_pcm16(estimate):
-        diff = np.subtract(reference.ravel(), estimate.ravel(), out=_scratch("diff", reference.size),
-                           dtype=np.float32)
-        return _sum_of_squares(diff) * _PCM16_ENERGY_SCALE
+        ref_samples, est_samples = reference.reshape(-1), estimate.reshape(-1)
+
+        def difference(out: np.ndarray, start: int, stop: int) -> np.ndarray:
+            # both widened to float32 first: numpy's casting subtraction of int16 arrays is several times slower
+            widened_est = _scratch("chunk_estimate", out.size)
+            np.copyto(out, ref_samples[start:stop])
+            np.copyto(widened_est, est_samples[start:stop])
+            return np.subtract(out, widened_est, out=out)
+
+        return _chunked_sum_of_squares(ref_samples.size, difference) * _PCM16_ENERGY_SCALE
     ref = _float_values(reference, "reference").ravel()
     est = _float_values(estimate, "estimate").ravel()
     with np.errstate(over="ignore"):  # a float32 difference beyond ±3.4e38 is ±inf, as in the official code

@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, cast
+from typing import Mapping, Sequence, cast
 
 import numpy as np
 
@@ -147,27 +147,39 @@ def per_class(records: Sequence[MixtureRecord], si: bool = False) -> dict[str, d
     return {label: stats[label] for label in sorted(stats)}
 
 
-def listing_digest(files: Sequence[Path], root: Path) -> str:
-    """sha256 of the sorted ``relative path, size`` lines of the files: changes when any file is added, removed or resized."""
+def listing_digest(files: Sequence[Path], root: Path, known_sizes: Mapping[str, int] | None = None) -> str:
+    """sha256 of the sorted ``relative path, size`` lines of the files: changes when any file is added, removed or resized.
+
+    ``known_sizes``: sizes in bytes by path (as text) that this run has already read from the files; the others are
+    asked for.
+    """
     digest = hashlib.sha256()
     root_text = os.path.join(str(root), "")
+    sizes = known_sizes or {}
     lines = []
     for path in files:
         text = str(path)
         relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
-        lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size))
+        size = sizes.get(text)
+        lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size if size is None else size))
     for relative, size in sorted(lines, key=lambda line: line[0].split("/")):  # pathlib's order
         digest.update(f"{relative}\t{size}\n".encode("utf-8", "surrogateescape"))  # names need not be UTF-8
     return digest.hexdigest()
 
 
 
-def listing_digests(reference: ReferenceSet, submission: Submission) -> tuple[str, str | None]:
-    """:func:`listing_digest` of the reference files and of the scored estimate files (None without any)."""
+def listing_digests(reference: ReferenceSet, submission: Submission,
+                    reference_sizes: Mapping[str, int] | None = None) -> tuple[str, str | None]:
+    """:func:`listing_digest` of the reference files and of the scored estimate files (None without any).
+
+    The estimates' sizes come from their header checks where those ran; ``reference_sizes`` are the reference
+    files' sizes by path (as text) where known (the reference cache's stamps).
+    """
     ref_files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
     sub_files = [e.path for files in submission.estimates.values() for e in files]
-    return (listing_digest(ref_files, reference.root),
-            listing_digest(sub_files, submission.root) if sub_files else None)
+    estimate_sizes = {str(e.path): e.size for e in submission.files if e.size is not None}
+    return (listing_digest(ref_files, reference.root, reference_sizes),
+            listing_digest(sub_files, submission.root, estimate_sizes) if sub_files else None)
 
 
 

@@ -23,6 +23,9 @@ from ..validate.audio import shape_findings
 from .config import ScoreOptions
 
 
+_SILENCE_PROBE = 4096  # samples looked at first when checking for an all-zero estimate
+
+
 @dataclass(frozen=True)
 class SourceJob:
     label: str
@@ -67,7 +70,7 @@ def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
     if may_hold_nonfinite(info) and not np.isfinite(mono).all():  # integer PCM cannot hold NaN
         findings.append(error(prefix + "NONFINITE", job.path, "contains NaN or infinite samples"))
         return None
-    if role == "estimate" and not mono.any():
+    if role == "estimate" and not mono[:_SILENCE_PROBE].any() and not mono.any():  # audio is rarely silent that long
         findings.append(warning("W_SILENT_ESTIMATE", job.path, "is all zeros (scored as it is)"))
     return mono
 

@@ -27,7 +27,7 @@ import math
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from .. import __version__
 from ..atomic import write_text_atomic
@@ -52,13 +52,14 @@ def _stamp(path: str | Path) -> str:
     return " ".join(map(str, file_stamp(path)))
 
 
-def mixture_key(mixture_path: str | Path, targets: Sequence[tuple[str, str, str | Path]]) -> str:
+def mixture_key(mixture_path: str | Path, targets: Sequence[tuple[str, str, str | Path]],
+                stamp: Callable[[str | Path], str] = _stamp) -> str:
     """The key of a mixture's reference figures: hex sha256 over the name and stamp of the mixture and of its
     targets (``targets``: filename, label, path of each, in job order). The store is one file per reference
     set (by its resolved root), so names within it suffice."""
     lines = [f"s5eval reference figures {FORMAT} {__version__}",
-             f"{os.path.basename(mixture_path)}\t{_stamp(mixture_path)}"]
-    lines += [f"{name}\t{label}\t{_stamp(path)}" for name, label, path in targets]
+             f"{os.path.basename(mixture_path)}\t{stamp(mixture_path)}"]
+    lines += [f"{name}\t{label}\t{stamp(path)}" for name, label, path in targets]
     return hashlib.sha256(json.dumps(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -89,6 +90,7 @@ class ReferenceFactsStore:
         self._keys: dict[str, str] = {}
         self._dirty = False
         self.stored = 0
+        self.sizes: dict[str, int] = {}  # path -> size in bytes, of every file stamped by this run
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeError, RecursionError):
@@ -101,10 +103,17 @@ class ReferenceFactsStore:
         if name not in self._keys:
             mix = self.reference.mixtures[name]
             try:
-                self._keys[name] = mixture_key(mix.path, [(t.path.name, t.label, t.path) for t in mix.targets])
+                self._keys[name] = mixture_key(mix.path, [(t.path.name, t.label, t.path) for t in mix.targets],
+                                               self._stamp)
             except (OSError, ValueError):
                 return None
         return self._keys[name]
+
+    def _stamp(self, path: str | Path) -> str:
+        """:func:`_stamp`, keeping the file's size for the run's listing digest."""
+        stamp = file_stamp(path)
+        self.sizes[str(path)] = stamp[0]
+        return " ".join(map(str, stamp))
 
     def known(self, names: Iterable[str]) -> dict[str, ReferenceFacts]:
         """The stored figures of the mixtures ``names`` whose files are unchanged since they were stored."""

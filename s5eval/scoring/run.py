@@ -7,10 +7,11 @@ reference set, each with all the findings collected.
 """
 from __future__ import annotations
 
-from contextlib import closing
+import gc
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from ..findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
 from ..io.archive import submission_folder
@@ -123,9 +124,26 @@ def run_score(sub_path: str | Path, ref_path: str | Path, config: ScoreConfig | 
     config = config or ScoreConfig()
     if config.metric not in METRICS:
         raise S5InputError([error("E_USAGE", "", f"unknown metric {config.metric!r}")], exit_code=2)
-    with submission_folder(sub_path, config.archive_limits) as folder:
+    with submission_folder(sub_path, config.archive_limits) as folder, collector_paused():
         return _run_score_folder(folder, source or str(sub_path), ref_path, config, progress, scorer, reference,
                                  reference_cache)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the run (back to its former state after it).
+
+    A run builds hundreds of thousands of long-lived objects (the file model,
+    the jobs, the records) and no reference cycles worth collecting; the
+    collector would otherwise scan them all again and again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def check_headers(prepared: Prepared) -> list[Finding]:
@@ -189,7 +207,7 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
             if any(f.is_error for f in findings):
                 raise S5InputError(findings + package_findings(ctx))
         around = package_findings(ctx)  # also while the pool scores
-        digests = listing_digests(reference, submission)  # also while the pool scores
+        digests = listing_digests(reference, submission, store.sizes if store is not None else None)
         for done, (job, record) in enumerate(zip(jobs, scores), start=1):
             records.append(record)
             findings.extend(_shown_findings(record, job, ctx))

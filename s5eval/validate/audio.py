@@ -36,6 +36,7 @@ class FileFacts:
 
     info: AudioInfo | None
     findings: list[Finding]
+    size: int | None = None  # bytes, when the header was read from a RIFF file
 
 
 def _sample_findings(est: EstimateFile, info: AudioInfo) -> list[Finding]:
@@ -108,7 +109,7 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
             text = str(exc).replace(str(est.path), est.path.name)
             findings.append(error("E_UNREADABLE", est.shown,
                                   f"cannot decode the samples: {text.splitlines()[0] if text else type(exc).__name__}"))
-    return FileFacts(info, findings)
+    return FileFacts(info, findings, layout.file_size if layout is not None else None)
 
 
 def _mixture_facts(ctx: Context, reference: ReferenceSet) -> tuple[dict[str, tuple[int, int]], list[Finding]]:
@@ -188,7 +189,7 @@ def check_audio(ctx: Context) -> list[Finding]:
     else:
         facts = [run(est) for est in ctx.estimates]
     for est, fact in zip(ctx.estimates, facts):
-        est.info = fact.info  # the header facts live in the submission model
+        est.info, est.size = fact.info, fact.size  # the header facts live in the submission model
         findings.extend(fact.findings)
     if ctx.reference is None:
         findings.extend(_length_consistency(ctx, facts))

@@ -1,0 +1,25 @@
+"""How the process pool splits a run's mixtures into tasks."""
+from __future__ import annotations
+
+import pytest
+
+from s5eval.scoring.backends import MAX_CHUNK, MIN_CHUNK, chunk_bounds
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1, 3, 4, 5, 63, 300, 2567, 10_000])
+@pytest.mark.parametrize("workers", [2, 3, 16])
+def test_tasks_cover_every_job_once_in_order(n_jobs, workers):
+    bounds = chunk_bounds(n_jobs, workers)
+    assert [i for start, stop in bounds for i in range(start, stop)] == list(range(n_jobs))
+    sizes = [stop - start for start, stop in bounds]
+    assert all(1 <= size <= MAX_CHUNK for size in sizes)
+    assert all(size >= MIN_CHUNK for size in sizes[:-1])  # only the last may be short
+    assert sizes == sorted(sizes, reverse=True)  # large first, small at the end
+
+
+def test_few_tasks_at_the_evaluation_sets_size():
+    """2,567 mixtures on 2 workers: tens of tasks, not hundreds (each costs the parent a round trip),
+    and the last ones small so that both workers finish together."""
+    sizes = [stop - start for start, stop in chunk_bounds(2567, 2)]
+    assert len(sizes) < 100
+    assert sizes[0] == MAX_CHUNK and sizes[-2] == MIN_CHUNK
