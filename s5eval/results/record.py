@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ..findings import Finding
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReferenceFacts:
     """What a mixture's scores need from its reference files besides the targets' samples.
 
@@ -26,9 +26,13 @@ class ReferenceFacts:
     mixture_error_energies: tuple[float, ...]  # Σ (s_j − y)², y = channel 0 of the mixture
 
 
-@dataclass
+@dataclass(slots=True)  # thousands of them live to the end of a run: no per-instance dict
 class MixtureRecord:
-    """Every per-mixture figure (dB for SDR values) plus the per-source rows."""
+    """Every per-mixture figure (dB for SDR values) plus the per-source rows.
+
+    ``reference`` holds the reference figures the scoring of this mixture computed (for the reference caches);
+    it is None when they were handed to the job, known from an earlier run.
+    """
 
     soundscape: str
     ref_labels: list[str]

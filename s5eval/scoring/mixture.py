@@ -144,7 +144,7 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
         ref_wavs = cast(list[np.ndarray], refs)
         facts = ReferenceFacts(tuple(t.path for t in job.targets), frames, rate,
                                tuple(energy(r) for r in ref_wavs), tuple(error_energy(r, mixture) for r in ref_wavs))
-    record.reference = facts
+        record.reference = facts  # new figures, for the reference caches (known ones are not sent back)
     matrices = class_matrices(record.est_labels, est_wavs, record.ref_labels, refs, mixture,
                               facts.target_energies, facts.mixture_error_energies)
     official = capi_from_matrices(matrices, "official", options.penalty_fn, options.penalty_fp)
