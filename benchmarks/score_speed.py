@@ -474,6 +474,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="s5eval-bench-work-"))
     try:
         env = dict(os.environ, S5EVAL_CACHE_DIR=str(work / "env-cache"))  # never the user's cache
+        # bytecode cached, as installed packages have it (the untimed first runs write it), on both sides
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         if evaluator:
             copy = official_working_copy(args.official_repo, args.spaudsyn_repo, work)
         else:

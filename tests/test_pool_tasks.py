@@ -23,3 +23,30 @@ def test_few_tasks_at_the_evaluation_sets_size():
     sizes = [stop - start for start, stop in chunk_bounds(2567, 2)]
     assert len(sizes) < 100
     assert sizes[0] == MAX_CHUNK and sizes[-2] == MIN_CHUNK
+
+
+def _killed(job, options):
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)  # as the system's out-of-memory killer would
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="the workers inherit the patch by fork")
+def test_a_killed_worker_is_a_finding_not_a_traceback(monkeypatch):
+    import multiprocessing
+
+    from s5eval.findings import S5InputError
+    from s5eval.scoring import backends
+    from s5eval.scoring.config import ScoreOptions
+    from s5eval.scoring.mixture import MixtureJob
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the workers inherit the patch only when forked")
+    monkeypatch.setattr(backends, "score_mixture", _killed)
+    jobs = [MixtureJob(f"mix_{i}", "unused.wav", (), ()) for i in range(8)]
+    scores = backends.PoolScores(jobs, ScoreOptions(), 2)
+    with pytest.raises(S5InputError) as caught:
+        list(scores)
+    assert [f.code for f in caught.value.findings] == ["E_WORKER_LOST"]
+    assert caught.value.exit_code == 1

@@ -77,8 +77,15 @@ class PoolScores:
         return self
 
     def __next__(self) -> MixtureRecord:
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return next(self._records)
+        except BrokenProcessPool:  # a worker was killed (out of memory, a signal): say so, no traceback
+            self.close()
+            raise S5InputError([error("E_WORKER_LOST", "", "a scoring process ended without reporting back (killed "
+                                      "by the system, e.g. out of memory, or by a signal); no results were "
+                                      "written. Run again, with fewer --workers if memory is short")]) from None
         except BaseException:  # the end, a failed job or an interrupt: the pool is done either way
             self.close()
             raise

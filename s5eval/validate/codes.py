@@ -308,6 +308,11 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "Scoring a submission failed with an unexpected error (a fault of s5eval, not of the submission): "
      "`score-all` records the submission as failed and goes on; the Codabench program writes the error on its page.",
      "Report it with the message; the other submissions are not affected."),
+    ("E_WORKER_LOST", _E, "scoring",
+     "A scoring process ended without reporting back: the system killed it (most often because memory ran "
+     "out) or a signal did. The run stops without results; nothing is written.",
+     "Run again, with fewer `--workers` if memory is short. Changing or deleting files while they are being "
+     "scored can also end a process."),
     # family: organizer runs (score-all, leaderboard, compare, explain)
     ("E_DUPLICATE_LABEL", _E, "runs",
      "Two submissions of a `score-all` folder (e.g. `X/` and `X.zip`, or `X` and `X_out`) have the same label; "
