@@ -20,7 +20,6 @@ import errno
 import json
 import os
 import re
-import secrets
 import threading
 import time
 from contextlib import contextmanager
@@ -73,7 +72,7 @@ def writing_outputs(where: str | Path) -> Iterator[None]:
 def create_temporary(path: Path) -> tuple[int, Path]:
     """Create a new temporary file next to ``path`` (mode 0666 less the umask); return (fd, its path)."""
     for _ in range(100):
-        tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        tmp = path.parent / f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), tmp
         except FileExistsError:

@@ -83,3 +83,14 @@ def test_import_s5eval_is_light_and_the_api_still_there():
     assert set(s5eval.__all__) <= set(dir(s5eval))
     with pytest.raises(AttributeError):
         s5eval.not_a_name  # noqa: B018
+
+
+def test_parsing_a_score_command_line_imports_no_terminal_renderer():
+    """`score`'s options are parsed (the `--subsets` check included) without rich: the renderer is imported only
+    when there is something to print."""
+    probe = ("import json, sys\nfrom s5eval.commands.score import score_command\n"
+             "score_command.make_context('score', ['SUB', '--ref', 'REF', '--out', 'OUT'])\n"
+             "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [m for m in loaded if m == "rich" or m.startswith(("rich.", "s5eval.render"))]

@@ -60,12 +60,13 @@ def workers_option(func: Callable) -> Callable:
 
 def _check_subsets(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """``--subsets``: a preset or an existing file, checked before anything runs (a usage error, exit 2)."""
-    from ..render.terminal import print_findings
     if value is not None:
         from ..results.subsets import check_subsets_spec
         try:
             check_subsets_spec(value)
         except S5InputError as exc:
+            from ..render.terminal import print_findings  # rich: only when there is something to print
+
             print_findings(exc.findings)
             ctx.exit(exc.exit_code)
     return value
