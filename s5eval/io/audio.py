@@ -31,7 +31,7 @@ from .buffers import SampleBuffers
 from .wav import PCM16_SCALE, NotRegularFileError, WavLayout, layout_of_fd, open_regular_fd, pread_into
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AudioInfo:
     """Header facts of a WAV file: rate in Hz, length in samples."""
 

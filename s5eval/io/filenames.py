@@ -18,7 +18,7 @@ from typing import Collection, Iterable
 _INDEX = re.compile(r"^(?P<mix>.+)_(?P<index>\d+)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceName:
     """A parsed estimate/target filename."""
 

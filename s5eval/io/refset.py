@@ -48,7 +48,7 @@ _DCASE_SUBDIRS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """A WAV file holding one source, with its parsed name."""
 
@@ -60,7 +60,7 @@ class SourceFile:
         return self.name.label
 
 
-@dataclass
+@dataclass(slots=True)
 class RefMixture:
     """One soundscape of the reference set and its dry target sources."""
 

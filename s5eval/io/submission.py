@@ -33,7 +33,7 @@ from .refset import SourceFile, link_target_leaves, real_root
 NAME_MAX_BYTES = 255  # the longest file name (one path component) common file systems take
 
 
-@dataclass
+@dataclass(slots=True)
 class EstimateFile:
     """One WAV of the estimate folder: its path, how findings show it, its parsed name and header.
 

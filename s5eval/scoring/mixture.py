@@ -26,14 +26,14 @@ from .config import ScoreOptions
 _SILENCE_PROBE = 4096  # samples looked at first when checking for an all-zero estimate
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceJob:
     label: str
     path: str
     filename: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MixtureJob:
     name: str
     mixture_path: str

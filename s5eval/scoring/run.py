@@ -220,6 +220,7 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
                 store.put(job.name, record.reference)
         store.save()
         cache_use = {"file": str(store.path), "known": len(known), "stored": store.stored}
+    del jobs, store, known  # the jobs and the cache's entries are done with: the results are built without them
     ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
