@@ -50,3 +50,28 @@ def test_a_killed_worker_is_a_finding_not_a_traceback(monkeypatch):
         list(scores)
     assert [f.code for f in caught.value.findings] == ["E_WORKER_LOST"]
     assert caught.value.exit_code == 1
+
+
+def _collector_enabled(job, options):
+    import gc
+
+    return gc.isenabled()
+
+
+def test_workers_run_with_the_cycle_collector_on(monkeypatch):
+    """A run pauses the collector in the parent; forked workers must not inherit the pause for a whole run."""
+    import gc
+
+    from s5eval.scoring import backends
+    from s5eval.scoring.config import ScoreOptions
+    from s5eval.scoring.mixture import MixtureJob
+
+    monkeypatch.setattr(backends, "score_mixture", _collector_enabled)
+    jobs = [MixtureJob(f"mix_{i}", "unused.wav", (), ()) for i in range(4)]
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        assert list(backends.PoolScores(jobs, ScoreOptions(), 2)) == [True] * 4
+    finally:
+        if was:
+            gc.enable()

@@ -62,13 +62,23 @@ def score_chunk(jobs: Sequence[MixtureJob], options: ScoreOptions) -> list[Mixtu
     return [score_mixture(job, options) for job in jobs]
 
 
+def _start_worker() -> None:
+    """A forked worker inherits the parent's paused cycle collector (see :mod:`.run`) and its objects: the
+    inherited objects are set aside for good (never scanned, so their pages are never copied) and the collector
+    runs again for the worker's own."""
+    import gc
+
+    gc.freeze()
+    gc.enable()
+
+
 class PoolScores:
     """Records of jobs scored by a process pool, in job order; the pool starts working when this is created."""
 
     def __init__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> None:
         from concurrent.futures import ProcessPoolExecutor  # with workers > 1 only
 
-        self._pool = ProcessPoolExecutor(max_workers=workers)
+        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
         tasks = [self._pool.submit(score_chunk, jobs[start:stop], options)
                  for start, stop in chunk_bounds(len(jobs), workers)]
         self._records = (record for task in tasks for record in task.result())
