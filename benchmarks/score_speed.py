@@ -53,6 +53,13 @@ both sizes; best and median over the rounds are reported):
   estimate of the same mixture has). Twice: `numpy.fromfile` of the RIFF `data`
   chunk (the bare read) and `soundfile.read(dtype="int16")`.
 
+After the rounds, at the large size, the scoring phase alone (best of 3, each
+in a fresh interpreter): `run_score` in process, timed from the start of its
+scoring (the pool created, or the first inline job) to the last record, the
+header checks included, without start-up, discovery, the results and the
+output files; 1 and 2 workers, cold and warm cache. It shows how far the
+scoring itself scales with workers.
+
 Peak RSS is GNU time's `%M` (the largest process). Every subprocess gets
 `S5EVAL_CACHE_DIR` set to a folder of the benchmark's own, so the user's cache
 is never read or written.
@@ -387,6 +394,50 @@ def s5eval_score(root: Path, work: Path, workers: int, cache: Path, env: dict[st
     return elapsed, rss, json.loads((out / "results.json").read_text())["summary"]
 
 
+def phase_worker(root: Path, workers: int, cache: Path) -> None:
+    """Print, as JSON, how long one in-process `run_score` spends from the start of its scoring (the pool created,
+    or the first inline job) to its last record, the header checks included, and the whole call."""
+    from s5eval.scoring.backends import iter_scores
+    from s5eval.scoring.config import ScoreConfig
+    from s5eval.scoring.run import run_score
+
+    marks: dict[str, float] = {}
+
+    def timed_scorer(jobs, options, n_workers):
+        marks["start"] = time.perf_counter()
+        return iter_scores(jobs, options, n_workers)
+
+    def progress(done: int, total: int) -> None:
+        if done == total:
+            marks["end"] = time.perf_counter()
+
+    start = time.perf_counter()
+    run_score(root / "sub", root / "ref", ScoreConfig(workers=workers), progress=progress, scorer=timed_scorer,
+              reference_cache=cache)
+    print(json.dumps({"phase_s": marks["end"] - marks["start"], "run_s": time.perf_counter() - start}))
+
+
+def scoring_phases(root: Path, work: Path, env: dict[str, str], repeats: int = 3) -> dict[str, float]:
+    """Best of ``repeats`` (each in a fresh interpreter) of :func:`phase_worker`'s scoring phase, for cold and warm
+    reference caches with 1 and 2 workers; keys as in CONFIGS."""
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        for key in ("cold1", "cold2", "warm1", "warm2"):
+            cache = work / "phase_cache_cold" if key.startswith("cold") else work / "phase_cache_warm"
+            if key.startswith("cold"):
+                shutil.rmtree(cache, ignore_errors=True)
+            elif not cache.exists():  # filled once, untimed
+                subprocess.run([sys.executable, str(Path(__file__).resolve()), "--phase-worker", str(root),
+                                "--phase-workers", "2", "--phase-cache", str(cache)], env=env, check=True,
+                               capture_output=True)
+            done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--phase-worker", str(root),
+                                   "--phase-workers", key[-1], "--phase-cache", str(cache)], env=env, check=True,
+                                  capture_output=True, text=True)
+            phase = json.loads(done.stdout.strip().splitlines()[-1])["phase_s"]
+            best[key] = min(best.get(key, phase), phase)
+    return best
+
+
 def startup_seconds() -> tuple[float, float]:
     """Best of three: a bare interpreter, and one that imports what `s5eval score` imports (also those that its
     command imports when it runs)."""
@@ -461,9 +512,15 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="generate into (and keep) this folder")
     parser.add_argument("--official-worker", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--official-module", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--phase-worker", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--phase-workers", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--phase-cache", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.official_worker is not None:
         official_worker(args.official_worker, args.official_module)
+        return
+    if args.phase_worker is not None:
+        phase_worker(args.phase_worker, args.phase_workers, args.phase_cache)
         return
 
     check_official_setup(args.official_repo, args.official_mode, args.spaudsyn_repo)
@@ -543,6 +600,7 @@ def main() -> None:
         if failures:
             raise SystemExit("score_speed.py: NOT THE SAME NUMBERS\n" + "\n".join(failures))
         bare, imports = startup_seconds()
+        phases = {} if args.only_official else scoring_phases(sizes[args.eval_size or args.n], work, env)
         official_imports = official_import_seconds(copy, env) if evaluator else None
 
         def best(n: int, key: str) -> float:
@@ -598,6 +656,11 @@ def main() -> None:
             x_b = best(big, f"{cache}1") / best(big, f"{cache}2")
             x_m = median(big, f"{cache}1") / median(big, f"{cache}2")
             print(f"- 2 workers >= 1.8x one worker, {cache} cache: {x_b:.2f}x / {x_m:.2f}x: {verdict(min(x_b, x_m) >= 1.8)}")
+        for cache in ("cold", "warm"):  # what scales: the scoring alone, without start-up, discovery and results
+            one, two = phases[f"{cache}1"], phases[f"{cache}2"]
+            print(f"  - the scoring phase alone, {cache} cache (in process, from the start of the scoring to the last "
+                  f"record, header checks included; best of 3): {one:.2f} s with 1 worker, {two:.2f} s with 2: "
+                  f"{one / two:.2f}x")
         if args.eval_size:
             for key in ("cold1", "cold2", "warm1", "warm2"):
                 ratio = rss[(big, key)] / rss[(args.n, key)]
