@@ -3,7 +3,7 @@
 Used to spot truncated files without decoding them, and to read PCM16
 samples straight from the ``data`` chunk.
 
-Every audio file is opened with :func:`open_regular`: only a regular file is
+Every audio file is opened with :func:`open_regular_fd`: only a regular file is
 ever read, so a FIFO, socket or device named like a WAV is refused at once
 instead of blocking the reader forever.
 """
@@ -14,7 +14,6 @@ import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -62,16 +61,6 @@ def open_regular_fd(path: str | os.PathLike) -> tuple[int, int]:
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFileError(f"is {file_type(info.st_mode)}, not a regular file; it is not read")
         return fd, info.st_size
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def open_regular(path: str | os.PathLike) -> tuple[BinaryIO, int]:
-    """:func:`open_regular_fd` as an unbuffered binary file object: ``(handle, size in bytes)``."""
-    fd, size = open_regular_fd(path)
-    try:
-        return os.fdopen(fd, "rb", buffering=0), size
     except BaseException:
         os.close(fd)
         raise
@@ -148,27 +137,18 @@ def wav_layout(path: str | Path) -> WavLayout | None:
     Raises :class:`NotRegularFileError` for a FIFO, socket, device or folder.
     """
     try:
-        handle, size = open_regular(path)
+        fd, size = open_regular_fd(path)
     except NotRegularFileError:
         raise
     except (OSError, ValueError):
         return None
-    with handle:
-        return read_layout(handle, size)
+    try:
+        return layout_of_fd(fd, size)
+    finally:
+        os.close(fd)
 
 
 _HEAD_BYTES = 4096  # one read covers the header of nearly every WAV; longer ones are walked chunk by chunk
-
-
-def read_layout(handle: BinaryIO, file_size: int | None = None) -> WavLayout | None:
-    """:func:`wav_layout` of an open binary file (of ``file_size`` bytes, None: ask); leaves it at the first sample."""
-    try:
-        layout = layout_of_fd(handle.fileno(), file_size)
-        if layout is not None:
-            handle.seek(layout.data_offset)
-    except OSError:
-        return None
-    return layout
 
 
 def layout_of_fd(fd: int, file_size: int | None = None) -> WavLayout | None:

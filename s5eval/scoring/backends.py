@@ -5,12 +5,15 @@ yields one :class:`~s5eval.results.record.MixtureRecord` per job, in job order.
 """
 from __future__ import annotations
 
-from typing import Callable, Generator, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Generator, Iterator, Protocol, Sequence
 
 from ..findings import S5InputError, error
 from ..results.record import MixtureRecord
 from .config import ScoreOptions
 from .mixture import MixtureJob, score_mixture
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 class Records(Protocol):
@@ -72,6 +75,19 @@ def _start_worker() -> None:
     gc.enable()
 
 
+def _records_of(tasks: Sequence[Future[list[MixtureRecord]]]) -> Iterator[MixtureRecord]:
+    """The records of the tasks in order; a worker killed on the way (out of memory, a signal) is a finding."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        for task in tasks:
+            yield from task.result()
+    except BrokenProcessPool:
+        raise S5InputError([error("E_WORKER_LOST", "", "a scoring process ended without reporting back (killed "
+                                  "by the system, e.g. out of memory, or by a signal); no results were "
+                                  "written. Run again, with fewer --workers if memory is short")]) from None
+
+
 class PoolScores:
     """Records of jobs scored by a process pool, in job order; the pool starts working when this is created."""
 
@@ -81,21 +97,14 @@ class PoolScores:
         self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
         tasks = [self._pool.submit(score_chunk, jobs[start:stop], options)
                  for start, stop in chunk_bounds(len(jobs), workers)]
-        self._records = (record for task in tasks for record in task.result())
+        self._records = _records_of(tasks)
 
     def __iter__(self) -> "PoolScores":
         return self
 
     def __next__(self) -> MixtureRecord:
-        from concurrent.futures.process import BrokenProcessPool
-
         try:
             return next(self._records)
-        except BrokenProcessPool:  # a worker was killed (out of memory, a signal): say so, no traceback
-            self.close()
-            raise S5InputError([error("E_WORKER_LOST", "", "a scoring process ended without reporting back (killed "
-                                      "by the system, e.g. out of memory, or by a signal); no results were "
-                                      "written. Run again, with fewer --workers if memory is short")]) from None
         except BaseException:  # the end, a failed job or an interrupt: the pool is done either way
             self.close()
             raise

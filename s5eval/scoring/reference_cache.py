@@ -47,15 +47,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "s5eval"
 
 
-def _stamp(path: str | Path) -> str:
-    """:func:`~s5eval.io.refset.file_stamp` of a file, as one line."""
-    return " ".join(map(str, file_stamp(path)))
-
-
 def mixture_key(mixture_path: str | Path, targets: Sequence[tuple[str, str, str | Path]],
-                stamp: Callable[[str | Path], str] = _stamp) -> str:
+                stamp: Callable[[str | Path], str]) -> str:
     """The key of a mixture's reference figures: hex sha256 over the name and stamp of the mixture and of its
-    targets (``targets``: filename, label, path of each, in job order). The store is one file per reference
+    targets (``targets``: filename, label, path of each, in job order; ``stamp``: a file's
+    :func:`~s5eval.io.refset.file_stamp` as one line). The store is one file per reference
     set (by its resolved root), so names within it suffice."""
     lines = [f"s5eval reference figures {FORMAT} {__version__}",
              f"{os.path.basename(mixture_path)}\t{stamp(mixture_path)}"]
@@ -110,7 +106,7 @@ class ReferenceFactsStore:
         return self._keys[name]
 
     def _stamp(self, path: str | Path) -> str:
-        """:func:`_stamp`, keeping the file's size for the run's listing digest."""
+        """:func:`~s5eval.io.refset.file_stamp` of a file as one line, keeping its size for the run's listing digest."""
         stamp = file_stamp(path)
         self.sizes[str(path)] = stamp[0]
         return " ".join(map(str, stamp))
