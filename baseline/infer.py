@@ -239,7 +239,7 @@ def infer_official(separator_ckpt: str | Path, ref: str | Path, out: str | Path,
     oracle: dict[str, list[str]] = {}
     if oracle_labels:
         for name, refs in targets.items():
-            labels = [t.label for t in sorted(refs, key=lambda t: t.path.name)]  # the official sorted file names
+            labels = [t.label for t in sorted(refs, key=lambda t: t.filename)]  # the official sorted file names
             if len(labels) > N_TRACKS:
                 raise S5InputError([error("E_BASELINE_ORACLE", name, f"{len(labels)} reference targets; the "
                                           f"official separator has {N_TRACKS} output tracks")], EXIT_USAGE)

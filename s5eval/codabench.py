@@ -290,7 +290,7 @@ def write_bundle(ref: str | Path, out_dir: str | Path, config: ScoreConfig | Non
     reference = load_reference_set(ref, labels)  # exit 3 when broken
     _check_reference_headers(reference)
     load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)  # a bad subsets file: exit 3 now
-    files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
+    files = [Path(p) for m in reference.mixtures.values() for p in [m.path_text, *(t.path_text for t in m.targets)]]
     if reference.subsets_csv is not None:
         files.append(reference.subsets_csv)
 
@@ -390,17 +390,17 @@ def _check_reference_headers(reference) -> None:
 
     findings: list[Finding] = []
     for mixture in reference.mixtures.values():
-        problem = mixture_problem(str(mixture.path), decode=False)
+        problem = mixture_problem(mixture.path_text, decode=False)
         if isinstance(problem, Finding):
             findings.append(problem)
         for target in mixture.targets:
             try:
-                _, layout = header_facts(str(target.path))
+                _, layout = header_facts(target.path_text)
             except (NotRegularAudioError, AudioReadError) as exc:
-                findings.append(error("E_REF_UNREADABLE", str(target.path), str(exc)))
+                findings.append(error("E_REF_UNREADABLE", target.path_text, str(exc)))
                 continue
             if layout is not None and layout.truncated:
-                findings.append(error("E_REF_TRUNCATED", str(target.path), "the target is truncated: its header "
+                findings.append(error("E_REF_TRUNCATED", target.path_text, "the target is truncated: its header "
                                       "announces more samples than the file holds"))
     if findings:
         raise ReferenceSetError(findings)

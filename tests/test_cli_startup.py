@@ -94,3 +94,30 @@ def test_parsing_a_score_command_line_imports_no_terminal_renderer():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert not [m for m in loaded if m == "rich" or m.startswith(("rich.", "s5eval.render"))]
+
+
+QUIET_RUN = """
+import json, sys
+sys.argv = ["s5eval", "score", {sub!r}, "--ref", {ref!r}, "--out", {out!r}, "--quiet", "--no-cache", "--workers", "1"]
+from s5eval.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("\\n" + json.dumps([code, sorted(sys.modules)]))
+"""
+
+
+def test_a_quiet_score_run_with_nothing_to_say_never_imports_the_terminal_renderer(tmp_path):
+    """`score --quiet` of a clean submission prints nothing, so it imports no rich (about 25 ms of every scripted
+    run); its output files are written all the same."""
+    from s5fixtures import make_case
+
+    ref, sub = make_case(tmp_path, {"mix_a": ["Speech", "Dishes"], "mix_b": ["Doorbell"]})
+    probe = QUIET_RUN.format(sub=str(sub), ref=str(ref), out=str(tmp_path / "out"))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code in (0, None)
+    assert done.stderr == ""
+    assert not [m for m in loaded if m == "rich" or m.startswith(("rich.", "s5eval.render"))]
+    assert (tmp_path / "out" / "scores.json").is_file() and (tmp_path / "out" / "per_source.csv").is_file()

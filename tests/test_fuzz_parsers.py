@@ -52,7 +52,7 @@ def make_ctx(root: Path, names: list[str] = ()) -> Context:
     eval_out.mkdir(parents=True, exist_ok=True)
     ctx = Context(root=root, shown_root=PACKAGE, kind="package", estimate_dir=eval_out, label=PACKAGE,
                   labels=DCASE_CLASSES, options=ValidateOptions(workers=1))
-    ctx.estimates = [EstimateFile(eval_out / n, f"{PACKAGE}/eval_out/{n}") for n in names]
+    ctx.estimates = [EstimateFile.at(eval_out / n, f"{PACKAGE}/eval_out/{n}") for n in names]
     return ctx
 
 

@@ -51,7 +51,7 @@ def write_reference_submission(kind: str, ref: str | Path, out: str | Path, snr_
 def _write_mixture(kind: str, reference: ReferenceSet, name: str, eval_out: Path, classes: tuple[str, ...],
                    rng: np.random.Generator, snr_db: float) -> list[EstimateEntry]:
     mixture = reference.mixtures[name]
-    targets = sorted(mixture.targets, key=lambda t: t.path.name)
+    targets = sorted(mixture.targets, key=lambda t: t.filename)
     entries: list[EstimateEntry] = []
 
     def add(index: int, label: str, probability: float) -> Path:

@@ -5,10 +5,15 @@ import json
 import os
 import sys
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ..findings import S5InputError
 from .common import check_paths_exist, exits_on_input_error, scoring_options
+
+if TYPE_CHECKING:
+    from ..scoring.run import ScoreRun
 
 
 @click.command("score")
@@ -90,6 +95,15 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     if out_dir:
         with writing_outputs(out_dir):
             write_outputs(out_dir, run.results, run.records, run.subsets)
+    if run.findings or run.package_findings or not (quiet or as_json) or report is not None:
+        _show_run(run, out_dir, quiet, as_json, report, report_dir, report_worst_only)
+    elif as_json:
+        sys.stdout.write(json.dumps(run.results, indent=2) + "\n")
+
+
+def _show_run(run: ScoreRun, out_dir: str | None, quiet: bool, as_json: bool, report: int | None, report_dir: str,
+              report_worst_only: bool) -> None:
+    """The findings, the table (or the JSON) and the report of a run: rich is imported only for these."""
     from rich.markup import escape
 
     from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout

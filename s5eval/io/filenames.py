@@ -12,6 +12,7 @@ exists.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import Collection, Iterable
 
@@ -41,12 +42,15 @@ class FilenameError(ValueError):
 
 
 def _split_label(stem: str, labels: Iterable[str]) -> tuple[str, str] | None:
-    """Split ``<prefix>_<Label>`` using the longest known label that ends the stem (non-empty prefix)."""
+    """Split ``<prefix>_<Label>`` using the longest known label that ends the stem (non-empty prefix).
+
+    The label comes back as one shared (interned) string: a run parses thousands of names of a few classes.
+    """
     known = labels if isinstance(labels, (set, frozenset)) else frozenset(labels)
     position = stem.find("_", 1)
     while position != -1:  # the leftmost underscore that starts a known label gives the longest one
         if stem[position + 1:] in known:
-            return stem[:position], stem[position + 1:]
+            return stem[:position], sys.intern(stem[position + 1:])
         position = stem.find("_", position + 1)
     return None
 
@@ -75,10 +79,10 @@ def parse_source_filename(
     prefix, label = split
     candidates: list[SourceName] = []
     if prefix in soundscapes:
-        candidates.append(SourceName(filename, prefix, label, None))
+        candidates.append(SourceName(filename, sys.intern(prefix), label, None))
     match = _INDEX.match(prefix)
-    if match and match.group("mix") in soundscapes:
-        candidates.append(SourceName(filename, match.group("mix"), label, int(match.group("index"))))
+    if match and match.group("mix") in soundscapes:  # the soundscape's name shared with the reference set's
+        candidates.append(SourceName(filename, sys.intern(match.group("mix")), label, int(match.group("index"))))
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:

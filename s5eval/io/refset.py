@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,29 +49,67 @@ _DCASE_SUBDIRS = (
 )
 
 
+def folder_prefix(folder: str | os.PathLike[str]) -> str:
+    """The text that goes before a file name to give the path of a file in ``folder``: ``folder`` and a
+    separator (nothing for ``.``), so that ``folder_prefix(folder) + name == str(Path(folder) / name)``.
+
+    A run holds thousands of files: each keeps its name and shares its folder's prefix, rather than a
+    ``Path`` object (several hundred bytes) of its own.
+    """
+    text = os.fspath(folder)
+    return "" if text in ("", ".") else os.path.join(text, "")
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """A WAV file holding one source, with its parsed name."""
+    """A WAV file holding one source, with its parsed name; ``folder`` is its folder's :func:`folder_prefix`."""
 
     name: SourceName
-    path: Path
+    folder: str
 
     @property
     def label(self) -> str:
         return self.name.label
 
+    @property
+    def filename(self) -> str:
+        return self.name.filename
+
+    @property
+    def path_text(self) -> str:
+        """The file's path as text (what ``str(path)`` gives)."""
+        return self.folder + self.name.filename
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder + self.name.filename)
+
 
 @dataclass(slots=True)
 class RefMixture:
-    """One soundscape of the reference set and its dry target sources."""
+    """One soundscape of the reference set and its dry target sources.
+
+    ``name`` is the soundscape (the file name without its extension), ``filename`` the mixture WAV's file name
+    and ``folder`` its folder's :func:`folder_prefix`.
+    """
 
     name: str
-    path: Path
+    folder: str
+    filename: str
     targets: list[SourceFile] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
         return [t.label for t in self.targets]
+
+    @property
+    def path_text(self) -> str:
+        """The mixture WAV's path as text (what ``str(path)`` gives)."""
+        return self.folder + self.filename
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder + self.filename)
 
 
 @dataclass
@@ -194,7 +233,7 @@ def list_folder(folder: str | os.PathLike[str], within: str | None = None) -> li
     return listed
 
 
-def scan_wavs(folder: Path, within: str | None = None) -> tuple[list[Path], list[FolderEntry]]:
+def scan_wav_names(folder: Path, within: str | None = None) -> tuple[list[str], list[FolderEntry]]:
     """The regular ``.wav`` files (any case) directly in ``folder``, sorted by name, and the ``.wav`` entries
     that are none (FIFO and other special files, links that lead nowhere or leave ``within``): never opened.
 
@@ -220,6 +259,12 @@ def scan_wavs(folder: Path, within: str | None = None) -> tuple[list[Path], list
         raise OSError(f"the path cannot be used: {exc}") from None
     names.sort()
     refused.sort(key=lambda e: e.name)
+    return names, refused
+
+
+def scan_wavs(folder: Path, within: str | None = None) -> tuple[list[Path], list[FolderEntry]]:
+    """:func:`scan_wav_names` with each file's path."""
+    names, refused = scan_wav_names(folder, within)
     return [folder / name for name in names], refused
 
 
@@ -242,22 +287,22 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def _text_name(path: Path, findings: list[Finding]) -> bool:
+def _text_name(folder: Path, name: str, findings: list[Finding]) -> bool:
     """True for a file name that is text (UTF-8); else a finding: such a name cannot be written to the results."""
     try:
-        path.name.encode("utf-8")
+        name.encode("utf-8")
     except UnicodeEncodeError:
-        findings.append(error("E_REF_NAME_ENCODING", str(path),
-                              f"the file name {path.name!r} is not valid UTF-8 text; rename it"))
+        findings.append(error("E_REF_NAME_ENCODING", str(folder / name),
+                              f"the file name {name!r} is not valid UTF-8 text; rename it"))
         return False
     return True
 
 
-def _reference_listing(folder: Path) -> list[Path]:
-    """:func:`scan_wavs` of a reference folder; a folder that cannot be listed or a WAV that is not a
-    regular file (or a link that leads nowhere) raises :class:`ReferenceSetError`."""
+def _reference_listing(folder: Path) -> list[str]:
+    """The names of :func:`scan_wav_names` of a reference folder; a folder that cannot be listed or a WAV that
+    is not a regular file (or a link that leads nowhere) raises :class:`ReferenceSetError`."""
     try:
-        files, refused = scan_wavs(folder)
+        names, refused = scan_wav_names(folder)
     except OSError as exc:
         raise ReferenceSetError([error("E_REF_UNREADABLE", str(folder), f"cannot list the folder: {_reason(exc)}")])
     findings = []
@@ -270,7 +315,7 @@ def _reference_listing(folder: Path) -> list[Path]:
                                   f"is a symbolic link that leads nowhere ({entry.detail})"))
     if findings:
         raise ReferenceSetError(findings)
-    return files
+    return names
 
 
 def find_reference_root(path: str | Path, prefer: str | None = None) -> Path:
@@ -320,9 +365,11 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...], require_target
     target_dir = root / TARGET_DIR
     findings: list[Finding] = []
     mixtures: dict[str, RefMixture] = {}
-    for wav in _reference_listing(soundscape_dir):
-        if _text_name(wav, findings):
-            mixtures[wav.stem] = RefMixture(wav.stem, wav)
+    mixture_folder = folder_prefix(soundscape_dir)
+    for filename in _reference_listing(soundscape_dir):
+        if _text_name(soundscape_dir, filename, findings):
+            stem = sys.intern(filename[:-4] if len(filename) > 4 else filename)  # as pathlib gives it; shared
+            mixtures[stem] = RefMixture(stem, mixture_folder, filename)
     if findings:
         raise ReferenceSetError(findings)
     if not mixtures:
@@ -337,17 +384,18 @@ def load_reference_set(path: str | Path, labels: tuple[str, ...], require_target
                   "but not to score one; scoring needs the set with its oracle targets")
         ])
     known_labels = tuple(labels)
-    for wav in _reference_listing(target_dir):
-        if not _text_name(wav, findings):
+    target_folder = folder_prefix(target_dir)
+    for filename in _reference_listing(target_dir):
+        if not _text_name(target_dir, filename, findings):
             continue
         try:
-            name = parse_source_filename(wav.name, mixtures, known_labels)
+            name = parse_source_filename(filename, mixtures, known_labels)
         except FilenameError as exc:
-            findings.append(error("E_REF_TARGET_NAME", str(wav), str(exc)))
+            findings.append(error("E_REF_TARGET_NAME", str(target_dir / filename), str(exc)))
             continue
         if name.label == SILENCE:
             continue
-        mixtures[name.soundscape].targets.append(SourceFile(name, wav))
+        mixtures[name.soundscape].targets.append(SourceFile(name, target_folder))
     if findings:
         raise ReferenceSetError(findings)
     subsets = root / SUBSETS_FILE

@@ -28,26 +28,43 @@ from ..labels import SILENCE
 from .audio import AudioInfo
 from .filenames import SourceName
 from .package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, find_meta, package_label
-from .refset import SourceFile, link_target_leaves, real_root
+from .refset import SourceFile, folder_prefix, link_target_leaves, real_root
 
 NAME_MAX_BYTES = 255  # the longest file name (one path component) common file systems take
 
 
 @dataclass(slots=True)
 class EstimateFile:
-    """One WAV of the estimate folder: its path, how findings show it, its parsed name and header.
+    """One WAV of the estimate folder: where it lies, how findings show it, its parsed name and header.
 
-    ``name`` is None until the name checks parsed it (and stays None when it
-    does not parse); ``info`` (channels, rate in Hz, length in samples) is None
-    until the header checks read it (and stays None when it cannot be read);
-    ``size`` (bytes) is the file's size when the header checks opened it.
+    ``folder`` is the estimate folder's :func:`~s5eval.io.refset.folder_prefix` (shared by its files) and
+    ``filename`` the file's name. ``name`` is None until the name checks parsed it (and stays None when it
+    does not parse); ``info`` (channels, rate in Hz, length in samples) is None until the header checks read
+    it (and stays None when it cannot be read); ``size`` (bytes) is the file's size when the header checks
+    opened it.
     """
 
-    path: Path
+    folder: str
+    filename: str
     shown: str
     name: SourceName | None = None
     info: AudioInfo | None = None
     size: int | None = None
+
+    @classmethod
+    def at(cls, path: str | os.PathLike[str], shown: str) -> "EstimateFile":
+        """The estimate file at ``path``, shown in findings as ``shown``."""
+        folder, filename = os.path.split(os.fspath(path))
+        return cls(folder_prefix(folder), filename, shown)
+
+    @property
+    def path_text(self) -> str:
+        """The file's path as text (what ``str(path)`` gives)."""
+        return self.folder + self.filename
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder + self.filename)
 
     @property
     def soundscape(self) -> str | None:
@@ -82,9 +99,9 @@ class Submission:
         name order; ``leave_out``: paths (as strings) of files not to score."""
         grouped: dict[str, list[SourceFile]] = {}
         for file in self.files:
-            if file.name is None or file.name.label == SILENCE or str(file.path) in leave_out:
+            if file.name is None or file.name.label == SILENCE or (leave_out and file.path_text in leave_out):
                 continue
-            grouped.setdefault(file.name.soundscape, []).append(SourceFile(file.name, file.path))
+            grouped.setdefault(file.name.soundscape, []).append(SourceFile(file.name, file.folder))
         return grouped
 
     @property

@@ -147,7 +147,12 @@ def per_class(records: Sequence[MixtureRecord], si: bool = False) -> dict[str, d
     return {label: stats[label] for label in sorted(stats)}
 
 
-def listing_digest(files: Sequence[Path], root: Path, known_sizes: Mapping[str, int] | None = None) -> str:
+# Sorting the relative paths with "/" replaced by a character below every other gives pathlib's order (component
+# by component) without a list of components per file. No file name holds it.
+_BELOW_ALL = "\0"
+
+
+def listing_digest(files: Sequence[str | Path], root: Path, known_sizes: Mapping[str, int] | None = None) -> str:
     """sha256 of the sorted ``relative path, size`` lines of the files: changes when any file is added, removed or resized.
 
     ``known_sizes``: sizes in bytes by path (as text) that this run has already read from the files; the others are
@@ -161,9 +166,12 @@ def listing_digest(files: Sequence[Path], root: Path, known_sizes: Mapping[str, 
         text = str(path)
         relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
         size = sizes.get(text)
-        lines.append((relative.replace(os.sep, "/"), os.stat(text).st_size if size is None else size))
-    for relative, size in sorted(lines, key=lambda line: line[0].split("/")):  # pathlib's order
-        digest.update(f"{relative}\t{size}\n".encode("utf-8", "surrogateescape"))  # names need not be UTF-8
+        key = relative.replace(os.sep, "/").replace("/", _BELOW_ALL)
+        lines.append((key, os.stat(text).st_size if size is None else size))
+    lines.sort()
+    for key, size in lines:
+        line = f"{key.replace(_BELOW_ALL, '/')}\t{size}\n"
+        digest.update(line.encode("utf-8", "surrogateescape"))  # names need not be UTF-8
     return digest.hexdigest()
 
 
@@ -175,9 +183,9 @@ def listing_digests(reference: ReferenceSet, submission: Submission,
     The estimates' sizes come from their header checks where those ran; ``reference_sizes`` are the reference
     files' sizes by path (as text) where known (the reference cache's stamps).
     """
-    ref_files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
-    sub_files = [e.path for files in submission.estimates.values() for e in files]
-    estimate_sizes = {str(e.path): e.size for e in submission.files if e.size is not None}
+    ref_files = [p for m in reference.mixtures.values() for p in [m.path_text, *(t.path_text for t in m.targets)]]
+    sub_files = [e.path_text for files in submission.estimates.values() for e in files]
+    estimate_sizes = {e.path_text: e.size for e in submission.files if e.size is not None}
     return (listing_digest(ref_files, reference.root, reference_sizes),
             listing_digest(sub_files, submission.root, estimate_sizes) if sub_files else None)
 

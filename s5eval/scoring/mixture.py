@@ -187,8 +187,8 @@ def jobs_for(reference, submission) -> list[MixtureJob]:
     """One job per reference mixture (sorted by name), with its targets and estimates in filename order."""
     jobs = []
     for name, mix in reference.mixtures.items():
-        targets = tuple(SourceJob(t.label, str(t.path), t.path.name) for t in mix.targets)
-        estimates = tuple(SourceJob(e.label, str(e.path), e.path.name)
+        targets = tuple(SourceJob(t.label, t.path_text, t.filename) for t in mix.targets)
+        estimates = tuple(SourceJob(e.label, e.path_text, e.filename)
                           for e in submission.estimates.get(name, []))
-        jobs.append(MixtureJob(name, str(mix.path), targets, estimates))
+        jobs.append(MixtureJob(name, mix.path_text, targets, estimates))
     return jobs

@@ -99,7 +99,7 @@ class ReferenceFactsStore:
         if name not in self._keys:
             mix = self.reference.mixtures[name]
             try:
-                self._keys[name] = mixture_key(mix.path, [(t.path.name, t.label, t.path) for t in mix.targets],
+                self._keys[name] = mixture_key(mix.path_text, [(t.filename, t.label, t.path_text) for t in mix.targets],
                                                self._stamp)
             except (OSError, ValueError):
                 return None

@@ -161,7 +161,7 @@ def check_headers(prepared: Prepared) -> list[Finding]:
 def files_with_errors(findings: Sequence[Finding], ctx: Context) -> list[str]:
     """The paths (as strings) of the estimate files that have an error among ``findings``."""
     bad = {f.file for f in findings if f.is_error}
-    return [str(e.path) for e in ctx.estimates if e.shown in bad]
+    return [e.path_text for e in ctx.estimates if e.shown in bad]
 
 
 def package_findings(ctx: Context) -> list[Finding]:

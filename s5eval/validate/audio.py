@@ -41,7 +41,7 @@ class FileFacts:
 
 def _sample_findings(est: EstimateFile, info: AudioInfo) -> list[Finding]:
     """NaN/Inf, all-zero and clipping checks on the samples of a mono file, read as ``score`` reads them."""
-    samples = read_audio(est.path, channel=0, pcm16_as_int16=True)[0]
+    samples = read_audio(est.path_text, channel=0, pcm16_as_int16=True)[0]
     if samples.dtype == np.int16:
         high, low = (int(samples.max()), int(samples.min())) if samples.size else (0, 0)
         nonzero = high != 0 or low != 0
@@ -87,11 +87,11 @@ def shape_findings(info: AudioInfo, shown: str, rate: int, frames: int | None, r
 def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -> FileFacts:
     """All checks of one estimate against the expected rate (Hz) and length (samples, None: unknown)."""
     try:
-        info, layout = header_facts(est.path)
+        info, layout = header_facts(est.path_text)
     except NotRegularAudioError as exc:
         return FileFacts(None, [error("E_NOT_REGULAR_FILE", est.shown, str(exc))])
     except AudioReadError as exc:
-        return FileFacts(None, [error("E_UNREADABLE", est.shown, str(exc).replace(str(est.path), est.path.name))])
+        return FileFacts(None, [error("E_UNREADABLE", est.shown, str(exc).replace(est.path_text, est.filename))])
     findings: list[Finding] = []
     if layout is not None and layout.truncated:
         findings.append(error("E_TRUNCATED", est.shown,
@@ -104,9 +104,9 @@ def check_file(est: EstimateFile, rate: int, frames: int | None, decode: bool) -
         try:
             findings.extend(_sample_findings(est, info))
         except TruncatedAudioError as exc:
-            findings.append(error("E_TRUNCATED", est.shown, str(exc).replace(str(est.path), est.path.name)))
+            findings.append(error("E_TRUNCATED", est.shown, str(exc).replace(est.path_text, est.filename)))
         except Exception as exc:  # a file that passes the header but fails to decode
-            text = str(exc).replace(str(est.path), est.path.name)
+            text = str(exc).replace(est.path_text, est.filename)
             findings.append(error("E_UNREADABLE", est.shown,
                                   f"cannot decode the samples: {text.splitlines()[0] if text else type(exc).__name__}"))
     return FileFacts(info, findings, layout.file_size if layout is not None else None)
@@ -132,7 +132,7 @@ def _mixture_facts(ctx: Context, reference: ReferenceSet) -> tuple[dict[str, tup
         if name in ctx.mixture_shapes:
             out[name] = ctx.mixture_shapes[name]
             continue
-        problem = mixture_problem(str(mix.path), ctx.options.decode)
+        problem = mixture_problem(mix.path_text, ctx.options.decode)
         if isinstance(problem, Finding):
             findings.append(problem)
         else:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..findings import Finding, error, warning
 from ..io.package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, OUT_SUFFIX, is_os_leftover, is_package_name
-from ..io.refset import BROKEN, FILE, FOLDER, OUTSIDE, SPECIAL, FolderEntry, list_folder, real_root
+from ..io.refset import BROKEN, FILE, FOLDER, OUTSIDE, SPECIAL, FolderEntry, folder_prefix, list_folder, real_root
 from .context import Context, EstimateFile
 _ALLOWED_EXTRA = (".pdf", ".md", ".txt")  # technical report, README
 
@@ -78,6 +78,7 @@ def list_estimates(ctx: Context) -> list[Finding]:
         entries = list_folder(ctx.estimate_dir, within)
     except OSError as exc:
         return findings + [error("E_UNREADABLE", ctx.shown(ctx.estimate_dir), f"cannot list the folder: {_reason(exc)}")]
+    folder = folder_prefix(ctx.estimate_dir)
     for entry in entries:
         path = entry.path
         shown = ctx.shown(path)
@@ -99,7 +100,7 @@ def list_estimates(ctx: Context) -> list[Finding]:
                                       "is named like an estimate but is a folder, not a WAV file"))
             continue
         if entry.name.lower().endswith(".wav"):
-            ctx.estimates.append(EstimateFile(path, shown))
+            ctx.estimates.append(EstimateFile(folder, entry.name, shown))
         elif package:
             findings.append(error("E_NOT_WAV", shown, f"is not a .wav file; {ESTIMATE_DIR}/ may hold only estimate WAVs"))
         elif not _is_package_file(entry.name, ctx.label):

@@ -17,9 +17,9 @@ def parse_names(ctx: Context) -> list[Finding]:
     for est in ctx.estimates:
         try:
             if soundscapes is not None:
-                est.name = parse_source_filename(est.path.name, soundscapes, known)
+                est.name = parse_source_filename(est.filename, soundscapes, known)
             else:
-                est.name = parse_source_filename_free(est.path.name, known)
+                est.name = parse_source_filename_free(est.filename, known)
         except FilenameError as exc:
             findings.append(error(exc.code, est.shown, str(exc)))
     return findings
@@ -30,13 +30,13 @@ def check_duplicates(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     by_folded: dict[str, str] = {}
     for est in ctx.estimates:
-        folded = est.path.name.lower()
+        folded = est.filename.lower()
         if folded in by_folded:
             findings.append(error("E_DUPLICATE_FILE", est.shown,
                                   f"differs from '{by_folded[folded]}' only in letter case; the two collide on "
                                   "Windows and macOS"))
         else:
-            by_folded[folded] = est.path.name
+            by_folded[folded] = est.filename
     slots: dict[tuple[str, int], str] = {}
     forms: dict[str, int] = defaultdict(int)
     for est, name in ctx.estimate_names:
@@ -49,7 +49,7 @@ def check_duplicates(ctx: Context) -> list[Finding]:
                                     f"uses output index {name.index} of soundscape '{name.soundscape}', "
                                     f"as '{slots[key]}' does; both are scored, as the official scorer scores them"))
         else:
-            slots[key] = est.path.name
+            slots[key] = est.filename
     if len(forms) > 1:
         findings.append(warning("W_MIXED_FORMS", ctx.shown(ctx.estimate_dir),
                                 f"{forms['2026']} files use the 2026 form <mix>_<i>_<Label>.wav and "
@@ -63,7 +63,7 @@ def check_counts(ctx: Context) -> list[Finding]:
     counts: dict[str, list[str]] = defaultdict(list)
     for est, name in ctx.estimate_names:
         if name.label != SILENCE:
-            counts[name.soundscape].append(est.path.name)
+            counts[name.soundscape].append(est.filename)
     findings = []
     for soundscape, names in sorted(counts.items()):
         if len(names) > limit:

@@ -70,7 +70,7 @@ def check_against_files(ctx: Context, data: Any) -> list[Finding]:
     """Every WAV listed once, every listed file present, labels and soundscapes agree with the names."""
     where = ctx.shown(ctx.root / EVAL_RESULTS)
     findings: list[Finding] = []
-    on_disk = {e.path.name: e for e in ctx.estimates}
+    on_disk = {e.filename: e for e in ctx.estimates}
     listed: Counter[str] = Counter()
     seen_soundscapes: Counter[str] = Counter()
     for i, soundscape, estimates in _entries(data):
