@@ -121,9 +121,13 @@ def flat_scores(results: Mapping[str, Any]) -> dict:
 
 
 def _fmt(value) -> str:
+    """A CSV cell: "" for None, true/false, floats rounded to 6 decimals (shortest repr), the rest as str()."""
+    kind = type(value)
+    if kind is float:
+        return repr(round(value, 6))
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool or isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(round(value, 6))
@@ -134,8 +138,8 @@ def _write_csv(handle: TextIO, columns: Iterable[str], rows: Iterable[dict]) -> 
     writer = csv.writer(handle, lineterminator="\n")
     columns = list(columns)
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_fmt(row.get(c)) for c in columns])
+    writer.writerows([value if type(value) is str else _fmt(value) for value in map(row.get, columns)]
+                     for row in rows)
 
 
 def mixture_rows(records: list[MixtureRecord], subsets: dict[str, list[str]]) -> list[dict]:
