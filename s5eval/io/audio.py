@@ -17,9 +17,16 @@ With ``buffers`` (:class:`~s5eval.io.buffers.SampleBuffers`) the samples are
 written into reused memory instead of a fresh array. With ``pcm16_as_int16``
 PCM16 files are returned as their int16 samples n (standing for
 n · 2⁻¹⁵), which :mod:`s5eval.metrics.sdr` uses without a float32 copy.
+
+A scoring worker process may also *map* plain PCM16 files instead of reading them
+(:func:`map_files_here`): their int16 samples are then read-only views of the page
+cache, which saves copying every byte once. A file that shrinks while it is mapped
+ends the process with SIGBUS, so only processes whose loss the caller recovers from
+map files (:mod:`s5eval.scoring.backends` scores their work again, reading).
 """
 from __future__ import annotations
 
+import mmap
 import os
 import sys
 from dataclasses import dataclass
@@ -51,6 +58,24 @@ class TruncatedAudioError(AudioReadError):
 
 class NotRegularAudioError(AudioReadError):
     """A path named like a WAV that is not a regular file (FIFO, socket, device, folder): never read."""
+
+
+_mapping_files = False  # True in scoring worker processes only: see map_files_here
+
+
+def map_files_here(enabled: bool = True) -> None:
+    """Let :func:`read_audio` map plain PCM16 files in this process (for ``pcm16_as_int16`` reads).
+
+    Only for a process whose sudden end its parent recovers from: a mapped file that shrinks, or an I/O error
+    on a network file system, ends it with SIGBUS instead of an exception.
+    """
+    global _mapping_files
+    _mapping_files = enabled and sys.byteorder == "little" and hasattr(mmap, "MAP_SHARED")
+
+
+def maps_files_here() -> bool:
+    """Whether :func:`read_audio` maps plain PCM16 files in this process (:func:`map_files_here`)."""
+    return _mapping_files
 
 
 def may_hold_nonfinite(info: AudioInfo) -> bool:
@@ -139,6 +164,16 @@ def _read_plain_pcm16(fd: int, layout: WavLayout, channel: int | None, buffers: 
     """The samples of the ``data`` chunk of the open file ``fd``: int16 as stored, or float32 scaled by 2⁻¹⁵."""
     frames, channels = layout.frames, layout.channels
     info = AudioInfo(layout.samplerate, frames, channels, "PCM_16")
+    if as_int16 and _mapping_files:
+        mapped = _mapped_samples(fd, layout)
+        if mapped is not None:
+            if channel is None:
+                return mapped.reshape(frames, channels), info
+            if channels == 1:
+                return mapped, info
+            one = buffers.take(frames, np.int16) if buffers is not None else np.empty(frames, dtype=np.int16)
+            np.copyto(one, mapped.reshape(frames, channels)[:, channel])  # one pass over the mapping
+            return one, info
     shape = (frames,) if channel is not None else (frames, channels)
     n_out = frames if channel is not None else frames * channels
     dtype = np.int16 if as_int16 else np.float32
@@ -155,6 +190,20 @@ def _read_plain_pcm16(fd: int, layout: WavLayout, channel: int | None, buffers: 
     else:
         np.multiply(source, PCM16_SCALE, out=out, dtype=np.float32)
     return out, info
+
+
+def _mapped_samples(fd: int, layout: WavLayout) -> np.ndarray | None:
+    """The int16 samples of the ``data`` chunk as a read-only view of the mapped file; None when the file
+    cannot be mapped or is shorter than its header says (then it is read, which says why)."""
+    n_samples = layout.frames * layout.channels
+    try:
+        mapping = mmap.mmap(fd, 0, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+    except (OSError, ValueError):  # an empty file, a file system that cannot map
+        return None
+    if layout.data_offset + 2 * n_samples > len(mapping):
+        mapping.close()
+        return None
+    return np.frombuffer(mapping, dtype=np.int16, count=n_samples, offset=layout.data_offset)
 
 
 def _read_samples(fd: int, samples: np.ndarray, layout: WavLayout) -> None:

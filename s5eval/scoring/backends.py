@@ -13,7 +13,7 @@ from .config import ScoreOptions
 from .mixture import MixtureJob, score_mixture
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 class Records(Protocol):
@@ -65,39 +65,68 @@ def score_chunk(jobs: Sequence[MixtureJob], options: ScoreOptions) -> list[Mixtu
     return [score_mixture(job, options) for job in jobs]
 
 
-def _start_worker() -> None:
+def _start_worker(map_files: bool = True) -> None:
     """A forked worker inherits the parent's paused cycle collector (see :mod:`.run`) and its objects: the
     inherited objects are set aside for good (never scanned, so their pages are never copied) and the collector
-    runs again for the worker's own."""
+    runs again for the worker's own. ``map_files``: the worker maps the WAV files it reads rather than copying
+    them (:func:`s5eval.io.audio.map_files_here`); the pool recovers from its loss."""
     import gc
+
+    from ..io.audio import map_files_here
 
     gc.freeze()
     gc.enable()
+    map_files_here(map_files)
 
 
-def _records_of(tasks: Sequence[Future[list[MixtureRecord]]]) -> Iterator[MixtureRecord]:
-    """The records of the tasks in order; a worker killed on the way (out of memory, a signal) is a finding."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        for task in tasks:
-            yield from task.result()
-    except BrokenProcessPool:
-        raise S5InputError([error("E_WORKER_LOST", "", "a scoring process ended without reporting back (killed "
-                                  "by the system, e.g. out of memory, or by a signal); no results were "
-                                  "written. Run again, with fewer --workers if memory is short")]) from None
+def _worker_lost() -> S5InputError:
+    return S5InputError([error("E_WORKER_LOST", "", "a scoring process ended without reporting back (killed "
+                               "by the system, e.g. out of memory, or by a signal); no results were "
+                               "written. Run again, with fewer --workers if memory is short")])
 
 
 class PoolScores:
-    """Records of jobs scored by a process pool, in job order; the pool starts working when this is created."""
+    """Records of jobs scored by a process pool, in job order; the pool starts working when this is created.
+
+    The workers map the files they read (a copy of every byte saved). A worker that ends without reporting
+    back, as one does when a mapped file shrinks under it (SIGBUS), breaks the pool: the tasks not done yet
+    are then scored again by a fresh pool that reads the files, so that such a file becomes a finding. A
+    second loss ends the run with ``E_WORKER_LOST``.
+    """
 
     def __init__(self, jobs: Sequence[MixtureJob], options: ScoreOptions, workers: int) -> None:
+        self._jobs, self._options, self._workers = jobs, options, workers
+        self._bounds = chunk_bounds(len(jobs), workers)
+        self._pool = self._start_pool(map_files=True)
+        self._records = self._in_order(self._submit(self._bounds))
+
+    def _start_pool(self, map_files: bool) -> ProcessPoolExecutor:
         from concurrent.futures import ProcessPoolExecutor  # with workers > 1 only
 
-        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
-        tasks = [self._pool.submit(score_chunk, jobs[start:stop], options)
-                 for start, stop in chunk_bounds(len(jobs), workers)]
-        self._records = _records_of(tasks)
+        return ProcessPoolExecutor(max_workers=self._workers, initializer=_start_worker, initargs=(map_files,))
+
+    def _submit(self, bounds: Sequence[tuple[int, int]]) -> list[Future[list[MixtureRecord]]]:
+        return [self._pool.submit(score_chunk, self._jobs[start:stop], self._options) for start, stop in bounds]
+
+    def _in_order(self, tasks: Sequence[Future[list[MixtureRecord]]]) -> Iterator[MixtureRecord]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        n_done = 0
+        try:
+            for task in tasks:
+                records = task.result()
+                n_done += 1
+                yield from records
+            return
+        except BrokenProcessPool:
+            pass
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._start_pool(map_files=False)
+        try:
+            for task in self._submit(self._bounds[n_done:]):
+                yield from task.result()
+        except BrokenProcessPool:
+            raise _worker_lost() from None
 
     def __iter__(self) -> "PoolScores":
         return self
