@@ -58,7 +58,9 @@ in a fresh interpreter): `run_score` in process, timed from the start of its
 scoring (the pool created, or the first inline job) to the last record, the
 header checks included, without start-up, discovery, the results and the
 output files; 1 and 2 workers, cold and warm cache. It shows how far the
-scoring itself scales with workers.
+scoring itself scales with workers. One worker scores in the main process,
+which reads its files; pool workers map them (a copy of every byte saved), so
+the phase is also timed with one pool worker: the like-for-like ratio.
 
 Peak RSS is GNU time's `%M` (the largest process). Every subprocess gets
 `S5EVAL_CACHE_DIR` set to a folder of the benchmark's own, so the user's cache
@@ -394,10 +396,11 @@ def s5eval_score(root: Path, work: Path, workers: int, cache: Path, env: dict[st
     return elapsed, rss, json.loads((out / "results.json").read_text())["summary"]
 
 
-def phase_worker(root: Path, workers: int, cache: Path) -> None:
+def phase_worker(root: Path, workers: int, cache: Path, pool: bool = False) -> None:
     """Print, as JSON, how long one in-process `run_score` spends from the start of its scoring (the pool created,
-    or the first inline job) to its last record, the header checks included, and the whole call."""
-    from s5eval.scoring.backends import iter_scores
+    or the first inline job) to its last record, the header checks included, and the whole call. ``pool``: score
+    in a pool even with one worker (as with two: in a worker process that maps the files it reads)."""
+    from s5eval.scoring.backends import PoolScores, iter_scores
     from s5eval.scoring.config import ScoreConfig
     from s5eval.scoring.run import run_score
 
@@ -405,7 +408,7 @@ def phase_worker(root: Path, workers: int, cache: Path) -> None:
 
     def timed_scorer(jobs, options, n_workers):
         marks["start"] = time.perf_counter()
-        return iter_scores(jobs, options, n_workers)
+        return PoolScores(jobs, options, n_workers) if pool else iter_scores(jobs, options, n_workers)
 
     def progress(done: int, total: int) -> None:
         if done == total:
@@ -419,10 +422,11 @@ def phase_worker(root: Path, workers: int, cache: Path) -> None:
 
 def scoring_phases(root: Path, work: Path, env: dict[str, str], repeats: int = 3) -> dict[str, float]:
     """Best of ``repeats`` (each in a fresh interpreter) of :func:`phase_worker`'s scoring phase, for cold and warm
-    reference caches with 1 and 2 workers; keys as in CONFIGS."""
+    reference caches with 1 and 2 workers; keys as in CONFIGS, and ``cold1pool``/``warm1pool``: one worker process
+    that maps its files (one worker otherwise scores in the main process, which reads them)."""
     best: dict[str, float] = {}
     for _ in range(repeats):
-        for key in ("cold1", "cold2", "warm1", "warm2"):
+        for key in ("cold1", "cold1pool", "cold2", "warm1", "warm1pool", "warm2"):
             cache = work / "phase_cache_cold" if key.startswith("cold") else work / "phase_cache_warm"
             if key.startswith("cold"):
                 shutil.rmtree(cache, ignore_errors=True)
@@ -431,10 +435,12 @@ def scoring_phases(root: Path, work: Path, env: dict[str, str], repeats: int = 3
                                 "--phase-workers", "2", "--phase-cache", str(cache)], env=env, check=True,
                                capture_output=True)
             done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--phase-worker", str(root),
-                                   "--phase-workers", key[-1], "--phase-cache", str(cache)], env=env, check=True,
+                                   "--phase-workers", key[4], "--phase-cache", str(cache)]
+                                  + (["--phase-pool"] if key.endswith("pool") else []), env=env, check=True,
                                   capture_output=True, text=True)
-            phase = json.loads(done.stdout.strip().splitlines()[-1])["phase_s"]
-            best[key] = min(best.get(key, phase), phase)
+            timing = json.loads(done.stdout.strip().splitlines()[-1])
+            best[key] = min(best.get(key, timing["phase_s"]), timing["phase_s"])
+            best[key + "_run"] = min(best.get(key + "_run", timing["run_s"]), timing["run_s"])
     return best
 
 
@@ -515,12 +521,13 @@ def main() -> None:
     parser.add_argument("--phase-worker", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--phase-workers", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--phase-cache", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--phase-pool", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.official_worker is not None:
         official_worker(args.official_worker, args.official_module)
         return
     if args.phase_worker is not None:
-        phase_worker(args.phase_worker, args.phase_workers, args.phase_cache)
+        phase_worker(args.phase_worker, args.phase_workers, args.phase_cache, args.phase_pool)
         return
 
     check_official_setup(args.official_repo, args.official_mode, args.spaudsyn_repo)
@@ -657,10 +664,13 @@ def main() -> None:
             x_m = median(big, f"{cache}1") / median(big, f"{cache}2")
             print(f"- 2 workers >= 1.8x one worker, {cache} cache: {x_b:.2f}x / {x_m:.2f}x: {verdict(min(x_b, x_m) >= 1.8)}")
         for cache in ("cold", "warm"):  # what scales: the scoring alone, without start-up, discovery and results
-            one, two = phases[f"{cache}1"], phases[f"{cache}2"]
+            one, two, pooled = phases[f"{cache}1"], phases[f"{cache}2"], phases[f"{cache}1pool"]
             print(f"  - the scoring phase alone, {cache} cache (in process, from the start of the scoring to the last "
                   f"record, header checks included; best of 3): {one:.2f} s with 1 worker, {two:.2f} s with 2: "
-                  f"{one / two:.2f}x")
+                  f"{one / two:.2f}x; like for like, one worker process mapping its files as the two do: "
+                  f"{pooled:.2f} s, {pooled / two:.2f}x; the whole run in process (without interpreter start-up), "
+                  f"like for like: {phases[f'{cache}1pool_run']:.2f} s and {phases[f'{cache}2_run']:.2f} s, "
+                  f"{phases[f'{cache}1pool_run'] / phases[f'{cache}2_run']:.2f}x")
         if args.eval_size:
             for key in ("cold1", "cold2", "warm1", "warm2"):
                 ratio = rss[(big, key)] / rss[(args.n, key)]

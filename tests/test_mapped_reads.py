@@ -62,7 +62,9 @@ def test_a_file_that_cannot_be_mapped_is_read(tmp_path, mapping, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("no mapping here")
 
-    monkeypatch.setattr(audio.mmap, "mmap", refuse)
+    import mmap
+
+    monkeypatch.setattr(mmap, "mmap", refuse)
     samples, info = read_audio(path, pcm16_as_int16=True)
     assert info.frames == 500 and samples.flags.writeable
 

@@ -26,7 +26,6 @@ map files (:mod:`s5eval.scoring.backends` scores their work again, reading).
 """
 from __future__ import annotations
 
-import mmap
 import os
 import sys
 from dataclasses import dataclass
@@ -69,6 +68,8 @@ def map_files_here(enabled: bool = True) -> None:
     Only for a process whose sudden end its parent recovers from: a mapped file that shrinks, or an I/O error
     on a network file system, ends it with SIGBUS instead of an exception.
     """
+    import mmap  # only where files are mapped: not at start-up
+
     global _mapping_files
     _mapping_files = enabled and sys.byteorder == "little" and hasattr(mmap, "MAP_SHARED")
 
@@ -195,6 +196,8 @@ def _read_plain_pcm16(fd: int, layout: WavLayout, channel: int | None, buffers: 
 def _mapped_samples(fd: int, layout: WavLayout) -> np.ndarray | None:
     """The int16 samples of the ``data`` chunk as a read-only view of the mapped file; None when the file
     cannot be mapped or is shorter than its header says (then it is read, which says why)."""
+    import mmap  # loaded by map_files_here
+
     n_samples = layout.frames * layout.channels
     try:
         mapping = mmap.mmap(fd, 0, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)

@@ -15,7 +15,6 @@ are then not measured against its wrong length.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,6 +183,8 @@ def check_audio(ctx: Context) -> list[Finding]:
 
     workers = opts.workers or default_workers()
     if workers > 1 and len(ctx.estimates) > 8:
+        from concurrent.futures import ThreadPoolExecutor  # several workers only: not at a run's start-up
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             facts = list(pool.map(run, ctx.estimates, chunksize=16))
     else:
