@@ -115,7 +115,7 @@ def header_facts(path: str | Path) -> tuple[AudioInfo, WavLayout | None]:
         finally:
             os.close(fd)
     if layout is not None and layout.plain_pcm16:
-        return AudioInfo(layout.samplerate, layout.frames, layout.channels, "PCM_16"), layout
+        return _shared_pcm16_info(layout.samplerate, layout.frames, layout.channels), layout
     try:
         import soundfile as sf  # only for what the RIFF reader does not take itself
 
@@ -123,6 +123,22 @@ def header_facts(path: str | Path) -> tuple[AudioInfo, WavLayout | None]:
     except Exception as exc:  # soundfile raises several types for bad files
         raise AudioReadError(f"cannot read WAV header: {_reason(exc)}") from None
     return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.subtype)), layout
+
+
+_SHARED_INFOS: dict[tuple[int, int, int], AudioInfo] = {}
+_MOST_SHARED = 4096  # distinct shapes kept (a set has a handful; the bound is for hostile ones)
+
+
+def _shared_pcm16_info(samplerate: int, frames: int, channels: int) -> AudioInfo:
+    """The PCM16 :class:`AudioInfo` of this shape, one object for every file of it: a run keeps the header facts
+    of thousands of files, nearly all alike."""
+    key = (samplerate, frames, channels)
+    info = _SHARED_INFOS.get(key)
+    if info is None:
+        if len(_SHARED_INFOS) >= _MOST_SHARED:
+            _SHARED_INFOS.clear()
+        info = _SHARED_INFOS[key] = AudioInfo(samplerate, frames, channels, "PCM_16")
+    return info
 
 
 def read_audio(path: str | Path, channel: int | None = None, buffers: SampleBuffers | None = None,

@@ -10,7 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence, cast
+from typing import Iterable, Iterator, Mapping, Sequence, cast
 
 import numpy as np
 
@@ -168,14 +168,17 @@ def listing_digest(files: Sequence[str | Path], root: Path, known_sizes: Mapping
     ``known_sizes``: sizes in bytes by path (as text) that this run has already read from the files; the others are
     asked for.
     """
+    sizes = known_sizes or {}
+    return _listing_digest(((text, sizes.get(text)) for text in map(str, files)), root)
+
+
+def _listing_digest(files: Iterable[tuple[str, int | None]], root: Path) -> str:
+    """:func:`listing_digest` of ``(path as text, size in bytes or None: to be asked for)`` pairs."""
     digest = hashlib.sha256()
     root_text = os.path.join(str(root), "")
-    sizes = known_sizes or {}
     lines = []
-    for path in files:
-        text = str(path)
+    for text, size in files:
         relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
-        size = sizes.get(text)
         key = relative.replace(os.sep, "/").replace("/", _BELOW_ALL)
         lines.append((key, os.stat(text).st_size if size is None else size))
     lines.sort()
@@ -185,20 +188,28 @@ def listing_digest(files: Sequence[str | Path], root: Path, known_sizes: Mapping
     return digest.hexdigest()
 
 
+def _reference_files(reference: ReferenceSet, sizes: Mapping[str, tuple[int, ...]]) -> Iterator[tuple[str, int | None]]:
+    """Every reference file as (path as text, size): each mixture's, then its targets', with the sizes of
+    ``sizes[mixture]`` (in that order) where known."""
+    for mixture in reference.mixtures.values():
+        known = sizes.get(mixture.name, ())
+        paths = [mixture.path_text, *(t.path_text for t in mixture.targets)]
+        yield from zip(paths, known) if len(known) == len(paths) else ((path, None) for path in paths)
+
 
 def listing_digests(reference: ReferenceSet, submission: Submission,
-                    reference_sizes: Mapping[str, int] | None = None) -> tuple[str, str | None]:
+                    reference_sizes: Mapping[str, tuple[int, ...]] | None = None) -> tuple[str, str | None]:
     """:func:`listing_digest` of the reference files and of the scored estimate files (None without any).
 
-    The estimates' sizes come from their header checks where those ran; ``reference_sizes`` are the reference
-    files' sizes by path (as text) where known (the reference cache's stamps).
+    The estimates' sizes come from their header checks where those ran; ``reference_sizes`` are the sizes of
+    a mixture's files by its name, the mixture's first and then its targets' in order, where known (the
+    reference cache's stamps).
     """
-    ref_files = [p for m in reference.mixtures.values() for p in [m.path_text, *(t.path_text for t in m.targets)]]
-    sub_files = [e.path_text for files in submission.estimates.values() for e in files]
     estimate_sizes = {e.path_text: e.size for e in submission.files if e.size is not None}
-    return (listing_digest(ref_files, reference.root, reference_sizes),
-            listing_digest(sub_files, submission.root, estimate_sizes) if sub_files else None)
-
+    estimates = [(text, estimate_sizes.get(text)) for files in submission.estimates.values()
+                 for text in (e.path_text for e in files)]
+    return (_listing_digest(_reference_files(reference, reference_sizes or {}), reference.root),
+            _listing_digest(estimates, submission.root) if estimates else None)
 
 
 def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,

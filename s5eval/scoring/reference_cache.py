@@ -86,7 +86,8 @@ class ReferenceFactsStore:
         self._keys: dict[str, str] = {}
         self._dirty = False
         self.stored = 0
-        self.sizes: dict[str, int] = {}  # path -> size in bytes, of every file stamped by this run
+        # mixture -> sizes in bytes of its files as this run stamped them: the mixture, then its targets in order
+        self.sizes: dict[str, tuple[int, ...]] = {}
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeError, RecursionError):
@@ -98,18 +99,20 @@ class ReferenceFactsStore:
         """The current key of mixture ``name`` (None when a file cannot be examined: never cached)."""
         if name not in self._keys:
             mix = self.reference.mixtures[name]
+            sizes: list[int] = []
+
+            def stamp(path: str | Path) -> str:
+                facts = file_stamp(path)
+                sizes.append(facts[0])
+                return " ".join(map(str, facts))
+
             try:
                 self._keys[name] = mixture_key(mix.path_text, [(t.filename, t.label, t.path_text) for t in mix.targets],
-                                               self._stamp)
+                                               stamp)
             except (OSError, ValueError):
                 return None
+            self.sizes[name] = tuple(sizes)
         return self._keys[name]
-
-    def _stamp(self, path: str | Path) -> str:
-        """:func:`~s5eval.io.refset.file_stamp` of a file as one line, keeping its size for the run's listing digest."""
-        stamp = file_stamp(path)
-        self.sizes[str(path)] = stamp[0]
-        return " ".join(map(str, stamp))
 
     def known(self, names: Iterable[str]) -> dict[str, ReferenceFacts]:
         """The stored figures of the mixtures ``names`` whose files are unchanged since they were stored."""

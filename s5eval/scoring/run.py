@@ -186,7 +186,9 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     if reference_cache is not None:  # figures of unchanged mixtures: no mixture file is read for them
         store = ReferenceFactsStore(reference_cache, reference)
         known = store.known(reference.names)
-        ctx.mixture_shapes = {name: (facts.samplerate, facts.frames) for name, facts in known.items()}
+        shapes: dict[tuple[int, int], tuple[int, int]] = {}  # one tuple per distinct shape, shared
+        ctx.mixture_shapes = {name: shapes.setdefault(shape, shape)
+                              for name, shape in ((name, (f.samplerate, f.frames)) for name, f in known.items())}
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
     options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr",
                            si=config.metric in SI_METRICS)
@@ -200,6 +202,8 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     jobs = jobs_for(reference, submission)
     if store is not None:
         jobs = with_known_facts(jobs, known)
+    n_known = len(known)
+    del known  # the jobs carry the figures now
     records: list[MixtureRecord] = []
     with closing((scorer or iter_scores)(jobs, options, workers)) as scores:
         if not config.force:  # a process pool is already scoring while the files are checked here
@@ -219,8 +223,8 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
             if job.reference is None and record.reference is not None:
                 store.put(job.name, record.reference)
         store.save()
-        cache_use = {"file": str(store.path), "known": len(known), "stored": store.stored}
-    del jobs, store, known  # the jobs and the cache's entries are done with: the results are built without them
+        cache_use = {"file": str(store.path), "known": n_known, "stored": store.stored}
+    del jobs, store  # the jobs and the cache's entries are done with: the results are built without them
     ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
