@@ -27,6 +27,7 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..findings import Finding, ReferenceSetError, error
 from ..labels import SILENCE
@@ -60,8 +61,28 @@ def folder_prefix(folder: str | os.PathLike[str]) -> str:
     return "" if text in ("", ".") else os.path.join(text, "")
 
 
+class FileInFolder:
+    """A file known by its ``filename`` and its folder's :func:`folder_prefix` (``folder``): its path on demand."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:
+        folder: str
+
+        @property
+        def filename(self) -> str: ...
+
+    @property
+    def path_text(self) -> str:
+        """The file's path as text (what ``str(path)`` gives)."""
+        return self.folder + self.filename
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder + self.filename)
+
+
 @dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(FileInFolder):
     """A WAV file holding one source, with its parsed name; ``folder`` is its folder's :func:`folder_prefix`."""
 
     name: SourceName
@@ -75,18 +96,9 @@ class SourceFile:
     def filename(self) -> str:
         return self.name.filename
 
-    @property
-    def path_text(self) -> str:
-        """The file's path as text (what ``str(path)`` gives)."""
-        return self.folder + self.name.filename
-
-    @property
-    def path(self) -> Path:
-        return Path(self.folder + self.name.filename)
-
 
 @dataclass(slots=True)
-class RefMixture:
+class RefMixture(FileInFolder):
     """One soundscape of the reference set and its dry target sources.
 
     ``name`` is the soundscape (the file name without its extension), ``filename`` the mixture WAV's file name
@@ -101,15 +113,6 @@ class RefMixture:
     @property
     def labels(self) -> list[str]:
         return [t.label for t in self.targets]
-
-    @property
-    def path_text(self) -> str:
-        """The mixture WAV's path as text (what ``str(path)`` gives)."""
-        return self.folder + self.filename
-
-    @property
-    def path(self) -> Path:
-        return Path(self.folder + self.filename)
 
 
 @dataclass

@@ -28,13 +28,13 @@ from ..labels import SILENCE
 from .audio import AudioInfo
 from .filenames import SourceName
 from .package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, find_meta, package_label
-from .refset import SourceFile, folder_prefix, link_target_leaves, real_root
+from .refset import FileInFolder, SourceFile, folder_prefix, link_target_leaves, real_root
 
 NAME_MAX_BYTES = 255  # the longest file name (one path component) common file systems take
 
 
 @dataclass(slots=True)
-class EstimateFile:
+class EstimateFile(FileInFolder):
     """One WAV of the estimate folder: where it lies, how findings show it, its parsed name and header.
 
     ``folder`` is the estimate folder's :func:`~s5eval.io.refset.folder_prefix` (shared by its files) and
@@ -56,15 +56,6 @@ class EstimateFile:
         """The estimate file at ``path``, shown in findings as ``shown``."""
         folder, filename = os.path.split(os.fspath(path))
         return cls(folder_prefix(folder), filename, shown)
-
-    @property
-    def path_text(self) -> str:
-        """The file's path as text (what ``str(path)`` gives)."""
-        return self.folder + self.filename
-
-    @property
-    def path(self) -> Path:
-        return Path(self.folder + self.filename)
 
     @property
     def soundscape(self) -> str | None:
