@@ -142,3 +142,27 @@ def test_command_line_cache_dir_no_cache_and_environment(case, tmp_path):
     result = runner.invoke(cli, args + ["--no-cache", "--cache-dir", str(elsewhere)])
     assert result.exit_code == 0 and not elsewhere.exists()
     assert json.loads(result.output)["summary"] == json.loads(explicit.output)["summary"]
+
+
+def test_saving_keeps_what_another_run_stored_meanwhile(case):
+    """A store lets go of the entries it read once it has served them; saving reads the file again, so the
+    figures another run stored in the meantime are kept next to this run's."""
+    from s5eval.io.refset import load_reference_set
+    from s5eval.labels import resolve_label_set
+    from s5eval.results.record import ReferenceFacts
+    from s5eval.scoring.reference_cache import ReferenceFactsStore
+
+    ref, _, cache = case
+    reference = load_reference_set(ref, resolve_label_set(None))
+    first, second = ReferenceFactsStore(cache, reference), ReferenceFactsStore(cache, reference)
+    assert first.known(reference.names) == {} == second.known(reference.names)
+
+    def facts(name: str) -> ReferenceFacts:
+        n = len(reference.mixtures[name].targets)
+        return ReferenceFacts((), 8000, 32000, (1.0,) * n, (2.0,) * n)
+
+    second.put("mix_01", facts("mix_01"))
+    second.save()
+    first.put("mix_03", facts("mix_03"))
+    first.save()
+    assert set(ReferenceFactsStore(cache, reference).known(reference.names)) == {"mix_01", "mix_03"}

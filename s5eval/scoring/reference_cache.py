@@ -76,24 +76,33 @@ def _facts_from(data: object, n_targets: int) -> ReferenceFacts | None:
 
 
 class ReferenceFactsStore:
-    """The reference figures of one reference set, by mixture name, kept in ``cache_dir``."""
+    """The reference figures of one reference set, by mixture name, kept in ``cache_dir``.
+
+    The stored entries are read when the store is opened and let go of once :meth:`known` has taken what it
+    serves; :meth:`save` reads the file again and adds this run's new figures to what it holds.
+    """
 
     def __init__(self, cache_dir: str | Path, reference: ReferenceSet):
         root_id = hashlib.sha256(os.fsencode(os.path.realpath(reference.root))).hexdigest()[:32]
         self.path = Path(cache_dir) / "references" / f"{root_id}.json"
         self.reference = reference
-        self._entries: dict[str, dict] = {}
+        self._new: dict[str, dict] = {}  # figures this run computed, by mixture
         self._keys: dict[str, str] = {}
         self._dirty = False
         self.stored = 0
         # mixture -> sizes in bytes of its files as this run stamped them: the mixture, then its targets in order
         self.sizes: dict[str, tuple[int, ...]] = {}
+        self._entries: dict[str, dict] | None = self._stored()
+
+    def _stored(self) -> dict[str, dict]:
+        """The entries of the store's file (none when it is missing, unreadable or of another format)."""
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeError, RecursionError):
-            loaded = None
+            return {}
         if isinstance(loaded, dict) and loaded.get("format") == FORMAT and isinstance(loaded.get("mixtures"), dict):
-            self._entries = {k: v for k, v in loaded["mixtures"].items() if isinstance(k, str) and isinstance(v, dict)}
+            return {k: v for k, v in loaded["mixtures"].items() if isinstance(k, str) and isinstance(v, dict)}
+        return {}
 
     def _key(self, name: str) -> str | None:
         """The current key of mixture ``name`` (None when a file cannot be examined: never cached)."""
@@ -115,10 +124,15 @@ class ReferenceFactsStore:
         return self._keys[name]
 
     def known(self, names: Iterable[str]) -> dict[str, ReferenceFacts]:
-        """The stored figures of the mixtures ``names`` whose files are unchanged since they were stored."""
+        """The stored figures of the mixtures ``names`` whose files are unchanged since they were stored.
+
+        The entries read from the file are let go of afterwards (a run asks once); a later call reads it again.
+        """
+        entries = self._entries if self._entries is not None else self._stored()
+        self._entries = None
         found: dict[str, ReferenceFacts] = {}
         for name in names:
-            entry = self._entries.get(name)
+            entry = entries.get(name)
             key = self._key(name) if entry is not None else None
             if entry is None or key is None or entry.get("key") != key:
                 continue
@@ -132,19 +146,22 @@ class ReferenceFactsStore:
         key = self._key(name)
         if key is None:
             return
-        self._entries[name] = {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
-                               "target_energies": list(facts.target_energies),
-                               "mixture_error_energies": list(facts.mixture_error_energies)}
+        self._new[name] = {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
+                           "target_energies": list(facts.target_energies),
+                           "mixture_error_energies": list(facts.mixture_error_energies)}
         self._dirty = True
         self.stored += 1
 
     def save(self) -> None:
-        """Write the store (atomically) when something was added; a cache that cannot be written is skipped."""
+        """Write the store (atomically) when something was added: what its file holds now and this run's new
+        figures. A cache that cannot be written is skipped."""
         if not self._dirty:
             return
+        entries = self._entries if self._entries is not None else self._stored()
+        entries.update(self._new)
         names = set(self.reference.mixtures)  # entries of mixtures no longer in the set are dropped
         text = json.dumps({"format": FORMAT, "reference": str(self.reference.root),
-                           "mixtures": {k: v for k, v in sorted(self._entries.items()) if k in names}},
+                           "mixtures": {k: v for k, v in sorted(entries.items()) if k in names}},
                           separators=(",", ":"))
         try:
             write_text_atomic(self.path, text, False)
