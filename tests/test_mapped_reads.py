@@ -75,3 +75,21 @@ def test_the_main_process_reads(tmp_path):
     path = write_wav(tmp_path / "x.wav", _signal(500, 1))
     samples, _ = read_audio(path, pcm16_as_int16=True)
     assert samples.flags.writeable
+
+
+@pytest.mark.parametrize("header", ["plain", "extensible", "fmt with cbSize", "odd LIST chunk first",
+                                    "10 kB chunk first", "partial last frame", "LIST chunk after data"])
+@pytest.mark.parametrize("channels", [1, 4])
+def test_mapped_reads_take_every_header_variant(tmp_path, mapping, header, channels):
+    """Chunk order, padding, long headers and odd sizes: the mapped samples are the read ones."""
+    from test_audio_io import HEADERS, _riff, _samples
+
+    if not mapping:
+        pytest.skip("this platform cannot map files")
+    path = tmp_path / "x.wav"
+    path.write_bytes(_riff(HEADERS[header](channels, _samples(channels).tobytes())))
+    mapped_all, _ = read_audio(path, pcm16_as_int16=True)
+    mapped_last, _ = read_audio(path, channel=channels - 1, pcm16_as_int16=True)
+    map_files_here(False)
+    np.testing.assert_array_equal(mapped_all, read_audio(path, pcm16_as_int16=True)[0])
+    np.testing.assert_array_equal(mapped_last, read_audio(path, channel=channels - 1, pcm16_as_int16=True)[0])
