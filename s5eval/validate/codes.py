@@ -309,8 +309,10 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "`score-all` records the submission as failed and goes on; the Codabench program writes the error on its page.",
      "Report it with the message; the other submissions are not affected."),
     ("E_WORKER_LOST", _E, "scoring",
-     "A scoring process ended without reporting back: the system killed it (most often because memory ran "
-     "out) or a signal did. The run stops without results; nothing is written.",
+     "A scoring process ended without reporting back, and so did one of the fresh processes that scored the "
+     "rest again by reading the files (the first loss is recovered from: a file cut short while a worker had "
+     "it mapped becomes the finding a read gives): the system killed it (most often because memory ran out) "
+     "or a signal did. The run stops without results; nothing is written.",
      "Run again, with fewer `--workers` if memory is short. Changing or deleting files while they are being "
      "scored can also end a process."),
     # family: organizer runs (score-all, leaderboard, compare, explain)
