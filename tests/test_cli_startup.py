@@ -25,14 +25,24 @@ HEAVY = ("numpy", "rich", "torch", "scipy", "pandas", "soundfile", "jsonschema",
 
 PROBE = """
 import json, sys
-sys.argv = ["s5eval", *{args!r}, "--help"]
+sys.argv = ["s5eval", *{args!r}]
 from s5eval.cli import main
+code = None
 try:
     main()
-except SystemExit:
-    pass
-print("\\n" + json.dumps(sorted(sys.modules)))
+except SystemExit as exc:
+    code = exc.code
+print("\\n" + json.dumps([code, sorted(sys.modules)]))
 """
+
+
+def run_and_list_modules(args: list[str]) -> tuple[object, list[str], subprocess.CompletedProcess]:
+    """Run ``s5eval ARGS`` in a fresh interpreter: its exit code, the modules it imported, the process."""
+    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
+                          check=True)
+    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, loaded, done
+
 
 HELP_REQUESTS = [[]] + [[name] for name in COMMANDS] + [["baseline", "train"], ["baseline", "infer"],
                                                         ["codabench", "score"], ["codabench", "bundle"]]
@@ -65,10 +75,8 @@ def test_the_command_list_reads_as_click_writes_it():
 
 @pytest.mark.parametrize("args", HELP_REQUESTS, ids=lambda a: " ".join(a) or "s5eval")
 def test_help_imports_no_implementation(args):
-    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
-                          check=True)
+    _, loaded, done = run_and_list_modules([*args, "--help"])
     assert "Usage:" in done.stdout
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
     heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY))
     assert heavy == [], f"`s5eval {' '.join(args)} --help` imports {heavy}"
 
@@ -96,27 +104,14 @@ def test_parsing_a_score_command_line_imports_no_terminal_renderer():
     assert not [m for m in loaded if m == "rich" or m.startswith(("rich.", "s5eval.render"))]
 
 
-QUIET_RUN = """
-import json, sys
-sys.argv = ["s5eval", "score", {sub!r}, "--ref", {ref!r}, "--out", {out!r}, "--quiet", "--no-cache", "--workers", "1"]
-from s5eval.cli import main
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-print("\\n" + json.dumps([code, sorted(sys.modules)]))
-"""
-
-
 def test_a_quiet_score_run_with_nothing_to_say_never_imports_the_terminal_renderer(tmp_path):
     """`score --quiet` of a clean submission prints nothing, so it imports no rich (about 25 ms of every scripted
     run); its output files are written all the same."""
     from s5fixtures import make_case
 
     ref, sub = make_case(tmp_path, {"mix_a": ["Speech", "Dishes"], "mix_b": ["Doorbell"]})
-    probe = QUIET_RUN.format(sub=str(sub), ref=str(ref), out=str(tmp_path / "out"))
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    code, loaded, done = run_and_list_modules(["score", str(sub), "--ref", str(ref), "--out", str(tmp_path / "out"),
+                                               "--quiet", "--no-cache", "--workers", "1"])
     assert code in (0, None)
     assert done.stderr == ""
     assert not [m for m in loaded if m == "rich" or m.startswith(("rich.", "s5eval.render"))]

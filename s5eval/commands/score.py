@@ -95,18 +95,21 @@ def score_command(submission, reference, out_dir, metric, selection, penalty_fn,
     if out_dir:
         with writing_outputs(out_dir):
             write_outputs(out_dir, run.results, run.records, run.subsets)
-    if run.findings or run.package_findings or not (quiet or as_json) or report is not None:
-        _show_run(run, out_dir, quiet, as_json, report, report_dir, report_worst_only)
-    elif as_json:
+    if run.findings or run.package_findings:
+        _print_findings(run)
+    if as_json:
         sys.stdout.write(json.dumps(run.results, indent=2) + "\n")
+    elif not quiet:
+        _print_table(run, out_dir)
+    if report is not None:
+        _write_report(run, report, report_dir, report_worst_only, quiet)
 
 
-def _show_run(run: ScoreRun, out_dir: str | None, quiet: bool, as_json: bool, report: int | None, report_dir: str,
-              report_worst_only: bool) -> None:
-    """The findings, the table (or the JSON) and the report of a run: rich is imported only for these."""
-    from rich.markup import escape
+# The terminal renderer (rich) is imported only by what prints: a quiet run with nothing to report never loads it.
 
-    from ..render.terminal import print_findings, print_package_findings, results_table, stderr, stdout
+def _print_findings(run: ScoreRun) -> None:
+    """The run's findings and what ``--force`` left out (stderr), then the package's findings."""
+    from ..render.terminal import print_findings, print_package_findings, stderr
 
     if run.findings:
         print_findings(run.findings)
@@ -117,18 +120,26 @@ def _show_run(run: ScoreRun, out_dir: str | None, quiet: bool, as_json: bool, re
         if skipped:
             stderr.print(f"--force: {len(skipped)} mixtures were skipped because of the errors above")
     print_package_findings(run.package_findings)
-    if as_json:
-        sys.stdout.write(json.dumps(run.results, indent=2) + "\n")
-    elif not quiet:
-        stdout.print(results_table(run.results, run.headline_key))
-        if out_dir:
-            stdout.print(f"results written to {out_dir}/")
-    if report is not None:
-        from ..mixture_report import write_score_report
-        written = write_score_report(report_dir, run, report, best=not report_worst_only)
-        if not quiet:
-            stderr.print(escape(f"report of {written.n_mixtures} mixtures written to {written.index} "
-                                f"({written.n_bytes / 1e6:.1f} MB, {written.seconds:.1f} s)"))
+
+
+def _print_table(run: ScoreRun, out_dir: str | None) -> None:
+    from ..render.terminal import results_table, stdout
+
+    stdout.print(results_table(run.results, run.headline_key))
+    if out_dir:
+        stdout.print(f"results written to {out_dir}/")
+
+
+def _write_report(run: ScoreRun, report: int, report_dir: str, worst_only: bool, quiet: bool) -> None:
+    from rich.markup import escape
+
+    from ..mixture_report import write_score_report
+    from ..render.terminal import stderr
+
+    written = write_score_report(report_dir, run, report, best=not worst_only)
+    if not quiet:
+        stderr.print(escape(f"report of {written.n_mixtures} mixtures written to {written.index} "
+                            f"({written.n_bytes / 1e6:.1f} MB, {written.seconds:.1f} s)"))
 
 
 def _stderr_is_terminal() -> bool:

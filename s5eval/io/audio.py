@@ -180,7 +180,7 @@ def _read_plain_pcm16(fd: int, layout: WavLayout, channel: int | None, buffers: 
                       as_int16: bool) -> tuple[np.ndarray, AudioInfo]:
     """The samples of the ``data`` chunk of the open file ``fd``: int16 as stored, or float32 scaled by 2⁻¹⁵."""
     frames, channels = layout.frames, layout.channels
-    info = AudioInfo(layout.samplerate, frames, channels, "PCM_16")
+    info = _shared_pcm16_info(layout.samplerate, frames, channels)
     if as_int16 and _mapping_files:
         mapped = _mapped_samples(fd, layout)
         if mapped is not None:

@@ -265,17 +265,6 @@ def scan_wav_names(folder: Path, within: str | None = None) -> tuple[list[str], 
     return names, refused
 
 
-def scan_wavs(folder: Path, within: str | None = None) -> tuple[list[Path], list[FolderEntry]]:
-    """:func:`scan_wav_names` with each file's path."""
-    names, refused = scan_wav_names(folder, within)
-    return [folder / name for name in names], refused
-
-
-def wav_files(folder: Path) -> list[Path]:
-    """The regular ``.wav`` files (any case) directly in ``folder``, sorted by name (one directory scan)."""
-    return scan_wavs(folder)[0]
-
-
 def _is_dir(path: Path) -> bool:
     try:
         return path.is_dir()

@@ -187,8 +187,9 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
         store = ReferenceFactsStore(reference_cache, reference)
         known = store.known(reference.names)
         shapes: dict[tuple[int, int], tuple[int, int]] = {}  # one tuple per distinct shape, shared
-        ctx.mixture_shapes = {name: shapes.setdefault(shape, shape)
-                              for name, shape in ((name, (f.samplerate, f.frames)) for name, f in known.items())}
+        for name, facts in known.items():
+            shape = (facts.samplerate, facts.frames)
+            ctx.mixture_shapes[name] = shapes.setdefault(shape, shape)
     extra = load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)
     options = ScoreOptions(config.selection, config.penalty_fn, config.penalty_fp, casa=config.metric == "casa-sdr",
                            si=config.metric in SI_METRICS)
