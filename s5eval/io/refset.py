@@ -142,16 +142,18 @@ OUTSIDE = "outside"    # a link whose target leaves the tree it must stay in
 
 @dataclass(slots=True)
 class FolderEntry:
-    """One entry of a listed folder: what it is, whether it is a link, and why (for messages)."""
+    """One entry of a listed folder: its name and path (as the listing gives them: text, no ``Path`` parsed per
+    entry), what it is, whether it is a link, and why (for messages)."""
 
-    path: Path
+    name: str
+    path_text: str
     kind: str
     link: bool = False
     detail: str = ""
 
     @property
-    def name(self) -> str:
-        return self.path.name
+    def path(self) -> Path:
+        return Path(self.path_text)
 
 
 def file_stamp(path: str | os.PathLike[str]) -> list[int]:
@@ -192,29 +194,29 @@ def describe(entry: os.DirEntry, within: str | None = None) -> FolderEntry:
     ``within``: the resolved folder that links must not leave (None: links may
     point anywhere, as in a reference set).
     """
-    path = Path(entry.path)
+    name, path = entry.name, entry.path
     try:
         if not entry.is_symlink():  # the d_type of the scan: no system call on most file systems
             if entry.is_file(follow_symlinks=False):
-                return FolderEntry(path, FILE)
+                return FolderEntry(name, path, FILE)
             if entry.is_dir(follow_symlinks=False):
-                return FolderEntry(path, FOLDER)
-            return FolderEntry(path, SPECIAL, detail=file_type(entry.stat(follow_symlinks=False).st_mode))
+                return FolderEntry(name, path, FOLDER)
+            return FolderEntry(name, path, SPECIAL, detail=file_type(entry.stat(follow_symlinks=False).st_mode))
         if within is not None:
             target = link_target_leaves(entry.path, within)
             if target is not None:
-                return FolderEntry(path, OUTSIDE, True, target)
+                return FolderEntry(name, path, OUTSIDE, True, target)
         try:
             mode = os.stat(entry.path).st_mode
         except (OSError, ValueError) as exc:
-            return FolderEntry(path, BROKEN, True, _reason(exc))
+            return FolderEntry(name, path, BROKEN, True, _reason(exc))
     except (OSError, ValueError) as exc:
-        return FolderEntry(path, BROKEN, False, _reason(exc))
+        return FolderEntry(name, path, BROKEN, False, _reason(exc))
     if stat.S_ISREG(mode):
-        return FolderEntry(path, FILE, True)
+        return FolderEntry(name, path, FILE, True)
     if stat.S_ISDIR(mode):
-        return FolderEntry(path, FOLDER, True)
-    return FolderEntry(path, SPECIAL, True, file_type(mode))
+        return FolderEntry(name, path, FOLDER, True)
+    return FolderEntry(name, path, SPECIAL, True, file_type(mode))
 
 
 def _reason(exc: BaseException) -> str:
@@ -300,10 +302,10 @@ def _reference_listing(folder: Path) -> list[str]:
     findings = []
     for entry in refused:
         if entry.kind == SPECIAL:
-            findings.append(error("E_REF_NOT_REGULAR_FILE", str(entry.path),
+            findings.append(error("E_REF_NOT_REGULAR_FILE", entry.path_text,
                                   f"is {entry.detail}, not a regular file; it is not read"))
         else:
-            findings.append(error("E_REF_UNREADABLE", str(entry.path),
+            findings.append(error("E_REF_UNREADABLE", entry.path_text,
                                   f"is a symbolic link that leads nowhere ({entry.detail})"))
     if findings:
         raise ReferenceSetError(findings)

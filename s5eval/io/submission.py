@@ -38,7 +38,8 @@ class EstimateFile(FileInFolder):
     """One WAV of the estimate folder: where it lies, how findings show it, its parsed name and header.
 
     ``folder`` is the estimate folder's :func:`~s5eval.io.refset.folder_prefix` (shared by its files) and
-    ``filename`` the file's name. ``name`` is None until the name checks parsed it (and stays None when it
+    ``filename`` the file's name; ``shown_folder`` is how findings show the folder, with a trailing ``/`` (also
+    shared): findings show the file as :attr:`shown`. ``name`` is None until the name checks parsed it (and stays None when it
     does not parse); ``info`` (channels, rate in Hz, length in samples) is None until the header checks read
     it (and stays None when it cannot be read); ``size`` (bytes) is the file's size when the header checks
     opened it.
@@ -46,16 +47,23 @@ class EstimateFile(FileInFolder):
 
     folder: str
     filename: str
-    shown: str
+    shown_folder: str
     name: SourceName | None = None
     info: AudioInfo | None = None
     size: int | None = None
 
     @classmethod
     def at(cls, path: str | os.PathLike[str], shown: str) -> "EstimateFile":
-        """The estimate file at ``path``, shown in findings as ``shown``."""
+        """The estimate file at ``path``, shown in findings as ``shown`` (which ends in ``/`` and its name)."""
         folder, filename = os.path.split(os.fspath(path))
-        return cls(folder_prefix(folder), filename, shown)
+        if not shown.endswith("/" + filename):
+            raise ValueError(f"{shown!r} does not show a file named {filename!r}")
+        return cls(folder_prefix(folder), filename, shown[:-len(filename)])
+
+    @property
+    def shown(self) -> str:
+        """The file as findings show it: below the submission the user named."""
+        return self.shown_folder + self.filename
 
     @property
     def soundscape(self) -> str | None:

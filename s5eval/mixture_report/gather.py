@@ -46,7 +46,7 @@ def figures_from_records(records: Iterable[Any]) -> list[MixtureFigures]:
     for r in records:
         if not r.scored:
             continue
-        entries = tuple(Entry(row["label"], row["kind"], row["value"]) for row in r.sources)
+        entries = tuple(Entry(row.label, row.kind, row.value) for row in r.sources)
         out.append(MixtureFigures(r.soundscape, r.capi_sdri, r.tp, r.fp, r.fn, tuple(r.ref_labels),
                                   tuple(r.est_labels), entries))
     return out

@@ -11,11 +11,12 @@ import csv
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping, TextIO
+from itertools import chain
+from typing import Any, Iterable, Iterator, Mapping, TextIO
 
 from ..atomic import atomic_batch, write_atomic, write_json_atomic
 from .document import ResultsDocument
-from .record import MixtureRecord
+from .record import MixtureRecord, SourceRow
 from ..findings import EXIT_USAGE, S5InputError, error
 from .figures import SI_METRICS
 from .subsets import AUTOMATIC_ORDER, PRESETS, preset_subsets
@@ -23,7 +24,7 @@ from .subsets import AUTOMATIC_ORDER, PRESETS, preset_subsets
 OUTPUT_FILES = ("results.json", "scores.json", "per_mixture.csv", "per_source.csv")
 PER_MIXTURE_COLUMNS = ("soundscape", "subsets", "n_ref", "n_est", "tp", "fp", "fn", "mixture_correct",
                        "capi_sdri", "ca_sdri_2025", "ref_labels", "est_labels", "pairing")
-PER_SOURCE_COLUMNS = ("soundscape", "label", "kind", "estimate", "reference", "sdr", "sdr_mixture", "sdri", "value")
+PER_SOURCE_COLUMNS: tuple[str, ...] = SourceRow._fields  # a row's fields, in order
 # with a scale-invariant metric, per_source.csv holds the CAPI-SDRi entries (measure SDR) and then the
 # CAPI-SI-SDRi entries (measure SI-SDR: sdr, sdr_mixture and sdri hold SI-SDR values; the SI pairing may differ)
 SI_PER_SOURCE_COLUMNS = PER_SOURCE_COLUMNS + ("measure",)
@@ -135,11 +136,16 @@ def _fmt(value) -> str:
 
 
 def _write_csv(handle: TextIO, columns: Iterable[str], rows: Iterable[dict]) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
+    """A CSV of dict rows: each row's values of ``columns`` (a missing one is empty)."""
     columns = list(columns)
-    writer.writerow(columns)
-    writer.writerows([value if type(value) is str else _fmt(value) for value in map(row.get, columns)]
-                     for row in rows)
+    _write_csv_values(handle, columns, (map(row.get, columns) for row in rows))
+
+
+def _write_csv_values(handle: TextIO, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
+    """A CSV of rows given as their values in column order (cells as :func:`_fmt` writes them)."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(list(columns))
+    writer.writerows([value if type(value) is str else _fmt(value) for value in row] for row in rows)
 
 
 def mixture_rows(records: list[MixtureRecord], subsets: dict[str, list[str]]) -> list[dict]:
@@ -161,13 +167,15 @@ def per_mixture_columns(metric: str = "capi-sdri") -> tuple[str, ...]:
     return PER_MIXTURE_COLUMNS + (SI_FIGURES if metric in SI_METRICS else ())
 
 
-def source_rows(records: list[MixtureRecord], metric: str = "capi-sdri") -> tuple[tuple[str, ...], list[dict]]:
-    """The columns and rows of per_source.csv: every TP pair and penalty entry of CAPI-SDRi, and with a
-    scale-invariant metric also those of CAPI-SI-SDRi (column ``measure``: ``SDR`` or ``SI-SDR``)."""
+def source_rows(records: list[MixtureRecord],
+                metric: str = "capi-sdri") -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
+    """The columns and rows (values in column order) of per_source.csv: every TP pair and penalty entry of
+    CAPI-SDRi, and with a scale-invariant metric also those of CAPI-SI-SDRi (column ``measure``: ``SDR`` or
+    ``SI-SDR``)."""
     if metric not in SI_METRICS:
-        return PER_SOURCE_COLUMNS, [row for r in records for row in r.sources]
-    rows = [dict(row, measure="SDR") for r in records for row in r.sources]
-    rows += [dict(row, measure="SI-SDR") for r in records for row in r.si_sources]
+        return PER_SOURCE_COLUMNS, (row for r in records for row in r.sources)
+    rows = chain(((*row, "SDR") for r in records for row in r.sources),
+                 ((*row, "SI-SDR") for r in records for row in r.si_sources))
     return SI_PER_SOURCE_COLUMNS, rows
 
 
@@ -186,7 +194,7 @@ def write_outputs(out_dir: str | Path, results: ResultsDocument, records: list[M
         write_json_atomic(out / "results.json", results)
         write_atomic(out / "per_mixture.csv",
                      lambda h: _write_csv(h, per_mixture_columns(metric), mixture_rows(scored, subsets)))
-        write_atomic(out / "per_source.csv", lambda h: _write_csv(h, *source_rows(scored, metric)))
+        write_atomic(out / "per_source.csv", lambda h: _write_csv_values(h, *source_rows(scored, metric)))
         write_json_atomic(out / "scores.json", flat_scores(results))
     return [out / name for name in OUTPUT_FILES]
 

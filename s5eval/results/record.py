@@ -6,8 +6,37 @@ what the output files, the aggregation and the pages read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..findings import Finding
+
+
+class SourceRow(NamedTuple):
+    """One entry of a mixture's CAPI-SDRi (a row of ``per_source.csv``, in its column order).
+
+    ``kind`` is ``tp`` (an estimate paired with a reference of its class), ``fn`` (a reference no estimate
+    was paired with) or ``fp`` (an estimate with no reference). For a TP entry ``sdr``, ``sdr_mixture`` and
+    ``sdri`` are SDR(estimate, reference), SDR(mixture, reference) and their difference in dB, and ``value``
+    is ``sdri``; for a penalty entry these are None, ``value`` is the penalty (dB) and ``estimate`` or
+    ``reference`` is "". A tuple rather than a dict: a run keeps every row of thousands of mixtures.
+    """
+
+    soundscape: str
+    label: str
+    kind: str
+    estimate: str
+    reference: str
+    sdr: float | None
+    sdr_mixture: float | None
+    sdri: float | None
+    value: float | None
+
+
+def pairing_text(rows: "tuple[SourceRow, ...]") -> str:
+    """The entries as per_mixture.csv's ``pairing`` column gives them: ``EST->REF`` for each TP pair, then
+    ``FN:REF`` and ``FP:EST`` for the penalty entries, joined by ``;``."""
+    return ";".join(f"{row.estimate}->{row.reference}" if row.kind == "tp" else
+                    f"FN:{row.reference}" if row.kind == "fn" else f"FP:{row.estimate}" for row in rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +60,8 @@ class MixtureRecord:
     """Every per-mixture figure (dB for SDR values) plus the per-source rows.
 
     ``reference`` holds the reference figures the scoring of this mixture computed (for the reference caches);
-    it is None when they were handed to the job, known from an earlier run.
+    it is None when they were handed to the job, known from an earlier run, and once a scoring run has given
+    them to its reference cache (:func:`s5eval.scoring.run.run_score` keeps records without them).
     """
 
     soundscape: str
@@ -52,12 +82,16 @@ class MixtureRecord:
     casa_sdr: dict | None = None
     capi_si_sdri: float | None = None      # computed with ScoreOptions.si only
     ca_si_sdri_2025: float | None = None   # computed with ScoreOptions.si only
-    pairing: str = ""
-    sources: list[dict] = field(default_factory=list)
-    si_sources: list[dict] = field(default_factory=list)  # the CAPI-SI-SDRi entries (ScoreOptions.si only)
+    sources: tuple[SourceRow, ...] = ()
+    si_sources: tuple[SourceRow, ...] = ()  # the CAPI-SI-SDRi entries (ScoreOptions.si only)
     findings: list[Finding] = field(default_factory=list)
     scored: bool = True
     reference: ReferenceFacts | None = field(default=None, compare=False, repr=False)  # not stored in caches
+
+    @property
+    def pairing(self) -> str:
+        """The CAPI-SDRi entries as text (:func:`pairing_text`), the ``pairing`` column of per_mixture.csv."""
+        return pairing_text(self.sources)
 
     @property
     def n_ref(self) -> int:

@@ -139,11 +139,11 @@ def per_class(records: Sequence[MixtureRecord], si: bool = False) -> dict[str, d
             s["fp"] += n_est - hit
             s["fn"] += n_ref - hit
         for row in r.sources:
-            if row["kind"] == "tp":
-                sdri.setdefault(row["label"], []).append(row["sdri"])
+            if row.kind == "tp" and row.sdri is not None:  # (a TP entry always has its SDRi)
+                sdri.setdefault(row.label, []).append(row.sdri)
         for row in r.si_sources:
-            if row["kind"] == "tp":
-                si_sdri.setdefault(row["label"], []).append(row["sdri"])
+            if row.kind == "tp" and row.sdri is not None:
+                si_sdri.setdefault(row.label, []).append(row.sdri)
     for label, s in stats.items():
         precision = _pct(s["tp"], s["tp"] + s["fp"])
         recall = _pct(s["tp"], s["tp"] + s["fn"])
@@ -169,32 +169,58 @@ def listing_digest(files: Sequence[str | Path], root: Path, known_sizes: Mapping
     asked for.
     """
     sizes = known_sizes or {}
-    return _listing_digest(((text, sizes.get(text)) for text in map(str, files)), root)
+    listed = []
+    for text in map(str, files):
+        folder, name = os.path.split(text)
+        listed.append((os.path.join(folder, "") if folder else "", name, sizes.get(text)))
+    return _listing_digest(listed, root)
 
 
-def _listing_digest(files: Iterable[tuple[str, int | None]], root: Path) -> str:
-    """:func:`listing_digest` of ``(path as text, size in bytes or None: to be asked for)`` pairs."""
-    digest = hashlib.sha256()
+def _sort_key(relative: str) -> str:
+    return relative.replace(os.sep, "/").replace("/", _BELOW_ALL)
+
+
+def _listing_digest(files: Iterable[tuple[str, str, int | None]], root: Path) -> str:
+    """:func:`listing_digest` of ``(folder, name, size)`` triples: the folder as text ending in a separator (the
+    same object for the files of one folder, as :func:`~s5eval.io.refset.folder_prefix` gives it), the file's
+    name, and its size in bytes or None (to be asked for).
+
+    The files are sorted by folder, then by name, with one sort key per folder and no path built per file. That
+    is the order of the full relative paths unless one folder lies inside another that holds files of the
+    listing too (then a name can fall between the inner folder's files): such listings are sorted by full path.
+    """
     root_text = os.path.join(str(root), "")
+    folder_keys: dict[str, str] = {}
     lines = []
-    for text, size in files:
-        relative = text[len(root_text):] if text.startswith(root_text) else Path(text).relative_to(root).as_posix()
-        key = relative.replace(os.sep, "/").replace("/", _BELOW_ALL)
-        lines.append((key, os.stat(text).st_size if size is None else size))
-    lines.sort()
-    for key, size in lines:
-        line = f"{key.replace(_BELOW_ALL, '/')}\t{size}\n"
+    for folder, name, size in files:
+        key = folder_keys.get(folder)
+        if key is None:
+            relative = folder[len(root_text):] if folder.startswith(root_text) else \
+                os.path.join(Path(folder).relative_to(root).as_posix(), "")
+            key = folder_keys[folder] = _sort_key(relative if relative not in ("./", ".\\") else "")
+        lines.append((key, name, folder, size))
+    keys = sorted(set(folder_keys.values()))
+    nested = any(later.startswith(key) for key, later in zip(keys, keys[1:]))  # "" or "a\0" before "a\0b\0"
+    lines.sort(key=(lambda line: line[0] + line[1]) if nested else None)
+    digest = hashlib.sha256()
+    for key, name, folder, size in lines:
+        if size is None:
+            size = os.stat(folder + name).st_size
+        line = f"{key.replace(_BELOW_ALL, '/')}{name}\t{size}\n"
         digest.update(line.encode("utf-8", "surrogateescape"))  # names need not be UTF-8
     return digest.hexdigest()
 
 
-def _reference_files(reference: ReferenceSet, sizes: Mapping[str, tuple[int, ...]]) -> Iterator[tuple[str, int | None]]:
-    """Every reference file as (path as text, size): each mixture's, then its targets', with the sizes of
+def _reference_files(reference: ReferenceSet,
+                     sizes: Mapping[str, tuple[int, ...]]) -> Iterator[tuple[str, str, int | None]]:
+    """Every reference file as (folder, name, size): each mixture's, then its targets', with the sizes of
     ``sizes[mixture]`` (in that order) where known."""
     for mixture in reference.mixtures.values():
-        known = sizes.get(mixture.name, ())
-        paths = [mixture.path_text, *(t.path_text for t in mixture.targets)]
-        yield from zip(paths, known) if len(known) == len(paths) else ((path, None) for path in paths)
+        known: tuple[int | None, ...] = sizes.get(mixture.name, ())
+        files = [mixture, *mixture.targets]
+        if len(known) != len(files):
+            known = (None,) * len(files)
+        yield from ((file.folder, file.filename, size) for file, size in zip(files, known))
 
 
 def listing_digests(reference: ReferenceSet, submission: Submission,
@@ -205,11 +231,16 @@ def listing_digests(reference: ReferenceSet, submission: Submission,
     a mixture's files by its name, the mixture's first and then its targets' in order, where known (the
     reference cache's stamps).
     """
-    estimate_sizes = {e.path_text: e.size for e in submission.files if e.size is not None}
-    estimates = [(text, estimate_sizes.get(text)) for files in submission.estimates.values()
-                 for text in (e.path_text for e in files)]
+    checked = {e.filename: e for e in submission.files if e.size is not None}  # (the files of one folder)
+
+    def estimates() -> Iterator[tuple[str, str, int | None]]:
+        for files in submission.estimates.values():
+            for estimate in files:
+                known = checked.get(estimate.filename)
+                yield estimate.folder, estimate.filename, known.size if known and known.folder == estimate.folder else None
+
     return (_listing_digest(_reference_files(reference, reference_sizes or {}), reference.root),
-            _listing_digest(estimates, submission.root) if estimates else None)
+            _listing_digest(estimates(), submission.root) if any(submission.estimates.values()) else None)
 
 
 def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,

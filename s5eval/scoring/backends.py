@@ -139,8 +139,11 @@ class PoolScores:
             raise
 
     def close(self) -> None:
-        """Drop the queued work and stop the workers."""
+        """Drop the queued work and stop the workers; the jobs are let go (the records generator refers back to
+        this object, a cycle that the run's paused collector would never break)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._jobs = ()
+        self._records = iter(())
 
 
 DASK_CONNECT_TIMEOUT = "20s"

@@ -56,7 +56,7 @@ from .. import __version__
 from ..atomic import write_json_atomic, write_text_atomic
 from ..findings import Finding, is_reference_problem
 from ..io.refset import file_stamp
-from ..results.record import MixtureRecord, ReferenceFacts
+from ..results.record import MixtureRecord, ReferenceFacts, SourceRow
 from .backends import Scorer, iter_scores
 from .config import ScoreOptions
 from .mixture import MixtureJob
@@ -66,7 +66,10 @@ CACHE_FORMAT = 4  # 2: BLAKE2b file digests; 3: the digest index stamp holds st_
 INDEX_FORMAT = CACHE_FORMAT  # of file_digests.json
 DIGEST_INDEX = "file_digests.json"
 _STAMP_LENGTH = 4  # size, mtime_ns, inode, ctime_ns
-_RECORD_FIELD_NAMES = tuple(f.name for f in fields(MixtureRecord) if f.name != "reference")  # facts stay in memory
+# a stored record: the record's fields (its reference facts stay in memory) and its pairing text (derived from its
+# rows, stored as earlier versions did), in the order of the fields
+_RECORD_FIELD_NAMES = tuple(name for f in fields(MixtureRecord) if f.name != "reference"
+                            for name in (("pairing", f.name) if f.name == "sources" else (f.name,)))
 _RECORD_FIELDS = set(_RECORD_FIELD_NAMES)
 
 
@@ -217,6 +220,8 @@ def reference_key(job: MixtureJob, digests: FileDigests) -> str:
 def record_to_dict(record: MixtureRecord) -> dict:
     """The record's fields as JSON-ready values (its lists and dicts are shared, not copied)."""
     data = {name: getattr(record, name) for name in _RECORD_FIELD_NAMES}
+    data["sources"] = [row._asdict() for row in record.sources]
+    data["si_sources"] = [row._asdict() for row in record.si_sources]
     data["findings"] = [f.to_dict() for f in record.findings]
     return data
 
@@ -234,12 +239,16 @@ def _str_list(value) -> bool:
 _SCALAR = (str, int, float, bool, type(None))
 
 
+_ROW_FIELDS = SourceRow._fields
+
+
 def _source_rows_ok(rows) -> bool:
-    """Per-source rows as :func:`s5eval.scoring.mixture.score_mixture` writes them."""
+    """Per-source rows as :func:`s5eval.scoring.mixture.score_mixture` writes them (a dict per :class:`SourceRow`)."""
     return isinstance(rows, list) and all(
-        isinstance(row, dict) and row.get("kind") in ("tp", "fn", "fp") and isinstance(row.get("label"), str)
-        and (row["kind"] != "tp" or _number(row.get("sdri")))
-        and all(isinstance(k, str) and isinstance(x, _SCALAR) for k, x in row.items()) for row in rows)
+        isinstance(row, dict) and tuple(row) == _ROW_FIELDS and row["kind"] in ("tp", "fn", "fp")
+        and all(isinstance(row[k], str) for k in ("soundscape", "label", "kind", "estimate", "reference"))
+        and (row["kind"] != "tp" or _number(row["sdri"]))
+        and all(isinstance(x, _SCALAR) for x in row.values()) for row in rows)
 _FIELD_CHECKS = {
     "soundscape": lambda v: isinstance(v, str),
     "ref_labels": _str_list, "est_labels": _str_list,
@@ -278,8 +287,14 @@ def record_from_dict(data: dict, job: MixtureJob | None = None) -> MixtureRecord
                             or data["est_labels"] != [e.label for e in job.estimates]):
         raise ValueError("the record of another mixture")
     kwargs = dict(data)
+    pairing = kwargs.pop("pairing")
+    kwargs["sources"] = tuple(SourceRow(**row) for row in data["sources"])
+    kwargs["si_sources"] = tuple(SourceRow(**row) for row in data["si_sources"])
     kwargs["findings"] = [Finding(**f) for f in data["findings"]]
-    return MixtureRecord(**kwargs)
+    record = MixtureRecord(**kwargs)
+    if record.pairing != pairing:
+        raise ValueError("a pairing that is not the record's")
+    return record
 
 
 class RecordCache:

@@ -18,7 +18,7 @@ from ..metrics.ca2025 import ca_sdri_2025_from_matrices
 from ..metrics.capi import CAPIResult, capi_from_matrices, class_matrices, nonfinite_findings, selections_agree
 from ..metrics.label_counts import label_counts
 from ..metrics.sdr import energy, error_energy
-from ..results.record import MixtureRecord, ReferenceFacts
+from ..results.record import MixtureRecord, ReferenceFacts, SourceRow
 from ..validate.audio import shape_findings
 from .config import ScoreOptions
 
@@ -75,28 +75,16 @@ def _read_checked(job: SourceJob, role: str, frames: int, samplerate: int,
     return mono
 
 
-def _pairing_text(result: CAPIResult, ests: tuple[SourceJob, ...], refs: tuple[SourceJob, ...]) -> str:
-    parts = [f"{ests[p.est].filename}->{refs[p.ref].filename}" for p in result.pairs]
-    parts += [f"FN:{refs[j].filename}" for j in result.missed]
-    parts += [f"FP:{ests[i].filename}" for i in result.spurious]
-    return ";".join(parts)
-
-
-def _source_rows(job: MixtureJob, result: CAPIResult) -> list[dict]:
-    rows = []
-    for p in result.pairs:
-        rows.append({"soundscape": job.name, "label": p.label, "kind": "tp",
-                     "estimate": job.estimates[p.est].filename, "reference": job.targets[p.ref].filename,
-                     "sdr": p.sdr, "sdr_mixture": p.sdr_mixture, "sdri": p.sdri, "value": p.sdri})
-    for j in result.missed:
-        rows.append({"soundscape": job.name, "label": job.targets[j].label, "kind": "fn", "estimate": "",
-                     "reference": job.targets[j].filename, "sdr": None, "sdr_mixture": None, "sdri": None,
-                     "value": result.penalty_fn})
-    for i in result.spurious:
-        rows.append({"soundscape": job.name, "label": job.estimates[i].label, "kind": "fp",
-                     "estimate": job.estimates[i].filename, "reference": "", "sdr": None,
-                     "sdr_mixture": None, "sdri": None, "value": result.penalty_fp})
-    return rows
+def _source_rows(job: MixtureJob, result: CAPIResult) -> tuple[SourceRow, ...]:
+    """The entries of a CAPI result: its TP pairs, then the missed references (FN), then the false estimates (FP)."""
+    ests, refs = job.estimates, job.targets
+    rows = [SourceRow(job.name, p.label, "tp", ests[p.est].filename, refs[p.ref].filename, p.sdr, p.sdr_mixture,
+                      p.sdri, p.sdri) for p in result.pairs]
+    rows += [SourceRow(job.name, refs[j].label, "fn", "", refs[j].filename, None, None, None, result.penalty_fn)
+             for j in result.missed]
+    rows += [SourceRow(job.name, ests[i].label, "fp", ests[i].filename, "", None, None, None, result.penalty_fp)
+             for i in result.spurious]
+    return tuple(rows)
 
 
 def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
@@ -159,7 +147,6 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
     record.n_pairs = len(chosen.pairs)
     record.tp_sdri_sum = chosen.tp_sdri_sum
     record.penalty_mass = chosen.penalty_mass
-    record.pairing = _pairing_text(chosen, job.estimates, job.targets)
     record.sources = _source_rows(job, chosen)
     ca = ca_sdri_2025_from_matrices(record.est_labels, record.ref_labels, matrices)
     record.ca_sdri_2025, record.label_set_correct_2025 = ca.value, ca.label_set_correct
@@ -181,6 +168,35 @@ def score_mixture(job: MixtureJob, options: ScoreOptions) -> MixtureRecord:
                                            refs, facts.target_energies, facts.mixture_error_energies))
         record.scored = False
     return record
+
+
+def share_job_strings(record: MixtureRecord, job: MixtureJob) -> MixtureRecord:
+    """The record with its names and labels replaced by the equal strings the job holds (returned as well).
+
+    A record that comes back from a worker process brings its own copies of the soundscape's name, the
+    labels and the file names; the run keeps thousands of records, so each keeps the strings its job
+    (and the file model behind it) already holds instead.
+    """
+    shared = {job.name: job.name}
+    for source in (*job.targets, *job.estimates):
+        shared.setdefault(source.label, source.label)
+        shared.setdefault(source.filename, source.filename)
+    record.soundscape = shared.get(record.soundscape, record.soundscape)
+    record.ref_labels = [shared.get(label, label) for label in record.ref_labels]
+    record.est_labels = [shared.get(label, label) for label in record.est_labels]
+    record.sources = tuple(_shared_row(row, shared) for row in record.sources)
+    record.si_sources = tuple(_shared_row(row, shared) for row in record.si_sources)
+    return record
+
+
+_ROW_WORDS = {kind: kind for kind in ("tp", "fn", "fp", "")}  # the values of a row's "kind" (and an empty name)
+
+
+def _shared_row(row: SourceRow, shared: dict[str, str]) -> SourceRow:
+    return row._replace(soundscape=shared.get(row.soundscape, row.soundscape), label=shared.get(row.label, row.label),
+                        kind=_ROW_WORDS.get(row.kind, row.kind),
+                        estimate=shared.get(row.estimate) or _ROW_WORDS.get(row.estimate, row.estimate),
+                        reference=shared.get(row.reference) or _ROW_WORDS.get(row.reference, row.reference))
 
 
 def jobs_for(reference, submission) -> list[MixtureJob]:

@@ -75,6 +75,17 @@ def _facts_from(data: object, n_targets: int) -> ReferenceFacts | None:
     return ReferenceFacts((), frames, rate, energies[0], energies[1])
 
 
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _entry(key: str, facts: ReferenceFacts) -> dict:
+    """The stored form of a mixture's figures under its key."""
+    return {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
+            "target_energies": list(facts.target_energies),
+            "mixture_error_energies": list(facts.mixture_error_energies)}
+
+
 class ReferenceFactsStore:
     """The reference figures of one reference set, by mixture name, kept in ``cache_dir``.
 
@@ -86,7 +97,7 @@ class ReferenceFactsStore:
         root_id = hashlib.sha256(os.fsencode(os.path.realpath(reference.root))).hexdigest()[:32]
         self.path = Path(cache_dir) / "references" / f"{root_id}.json"
         self.reference = reference
-        self._new: dict[str, dict] = {}  # figures this run computed, by mixture
+        self._new: dict[str, tuple[str, ReferenceFacts]] = {}  # key and figures this run computed, by mixture
         self._keys: dict[str, str] = {}
         self._dirty = False
         self.stored = 0
@@ -132,13 +143,14 @@ class ReferenceFactsStore:
         self._entries = None
         found: dict[str, ReferenceFacts] = {}
         for name in names:
-            entry = entries.get(name)
+            entry = entries.pop(name, None)  # each entry let go of once read: the figures reuse its memory
             key = self._key(name) if entry is not None else None
             if entry is None or key is None or entry.get("key") != key:
                 continue
             facts = _facts_from(entry, len(self.reference.mixtures[name].targets))
             if facts is not None:
                 found[name] = facts
+                del self._keys[name]  # only the figures this run computes are stored under their key
         return found
 
     def put(self, name: str, facts: ReferenceFacts) -> None:
@@ -146,9 +158,7 @@ class ReferenceFactsStore:
         key = self._key(name)
         if key is None:
             return
-        self._new[name] = {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
-                           "target_energies": list(facts.target_energies),
-                           "mixture_error_energies": list(facts.mixture_error_energies)}
+        self._new[name] = (key, replace(facts, target_paths=()))  # written out by save(); no paths kept
         self._dirty = True
         self.stored += 1
 
@@ -157,12 +167,15 @@ class ReferenceFactsStore:
         figures. A cache that cannot be written is skipped."""
         if not self._dirty:
             return
-        entries = self._entries if self._entries is not None else self._stored()
+        entries: dict[str, dict | tuple[str, ReferenceFacts]] = {}
+        entries.update(self._entries if self._entries is not None else self._stored())
         entries.update(self._new)
-        names = set(self.reference.mixtures)  # entries of mixtures no longer in the set are dropped
-        text = json.dumps({"format": FORMAT, "reference": str(self.reference.root),
-                           "mixtures": {k: v for k, v in sorted(entries.items()) if k in names}},
-                          separators=(",", ":"))
+        names = self.reference.mixtures  # entries of mixtures no longer in the set are dropped
+        # what json.dumps of the whole store with separators (",", ":") gives, written entry by entry: its
+        # encoder would hold every token of the file at once
+        stored = ",".join(f"{_compact(name)}:{_compact(_entry(*entry) if isinstance(entry, tuple) else entry)}"
+                          for name, entry in sorted(entries.items()) if name in names)
+        text = f'{{"format":{FORMAT},"reference":{_compact(str(self.reference.root))},"mixtures":{{{stored}}}}}'
         try:
             write_text_atomic(self.path, text, False)
         except OSError:

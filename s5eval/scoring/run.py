@@ -11,7 +11,7 @@ import gc
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence, cast
 
 from ..findings import Finding, ReferenceSetError, S5InputError, error, is_reference_problem
 from ..io.archive import submission_folder
@@ -28,7 +28,7 @@ from ..validate.context import Context
 from .aggregate import build_results, listing_digests
 from .backends import Records, iter_scores
 from .config import ScoreConfig, ScoreOptions
-from .mixture import MixtureJob, jobs_for
+from .mixture import MixtureJob, jobs_for, share_job_strings
 from .reference_cache import ReferenceFactsStore, with_known_facts
 
 
@@ -206,6 +206,7 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     n_known = len(known)
     del known  # the jobs carry the figures now
     records: list[MixtureRecord] = []
+    n_jobs = len(jobs)
     with closing((scorer or iter_scores)(jobs, options, workers)) as scores:
         if not config.force:  # a process pool is already scoring while the files are checked here
             findings = check_headers(prepared)
@@ -213,19 +214,20 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
                 raise S5InputError(findings + package_findings(ctx))
         around = package_findings(ctx)  # also while the pool scores
         digests = listing_digests(reference, submission, store.sizes if store is not None else None)
-        for done, (job, record) in enumerate(zip(jobs, scores), start=1):
-            records.append(record)
+        for done, record in enumerate(scores, start=1):
+            job = _take_job(cast("list[MixtureJob | None]", jobs), done - 1)
+            records.append(share_job_strings(record, job))
             findings.extend(_shown_findings(record, job, ctx))
+            if store is not None and job.reference is None and record.reference is not None:
+                store.put(job.name, record.reference)
+            record.reference = None  # the figures are in the reference cache now; the record does not keep them
             if progress:
-                progress(done, len(jobs))
+                progress(done, n_jobs)
     cache_use = None
     if store is not None:
-        for job, record in zip(jobs, records):
-            if job.reference is None and record.reference is not None:
-                store.put(job.name, record.reference)
         store.save()
         cache_use = {"file": str(store.path), "known": n_known, "stored": store.stored}
-    del jobs, store  # the jobs and the cache's entries are done with: the results are built without them
+    del jobs, store, scores  # the cache's entries are done with: the results are built without them
     ref_problems = [f for f in findings if is_reference_problem(f)]
     if ref_problems:
         raise ReferenceSetError(ref_problems)
@@ -239,6 +241,18 @@ def _run_score_folder(folder: Path, sub_path: str | Path, ref_path: str | Path, 
     skipped_names = [Path(p).name for p in sorted(skipped)]
     return ScoreRun(config, reference, submission, records, subsets, results, findings, skipped_names, around,
                     cache_use)
+
+
+def _take_job(jobs: list[MixtureJob | None], index: int) -> MixtureJob:
+    """The job whose record came back, let go of in ``jobs``: a record's memory then reuses its job's.
+
+    A backend gives the records in job order and never looks at a job again once its record is out (the
+    process pool scores again only the tasks none of whose records came out).
+    """
+    job = jobs[index]
+    assert job is not None, "a backend gave more records than jobs"
+    jobs[index] = None
+    return job
 
 
 def _shown_findings(record: MixtureRecord, job: MixtureJob, ctx: Context) -> list[Finding]:

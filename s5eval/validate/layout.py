@@ -29,9 +29,13 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def entry_finding(ctx: Context, entry: FolderEntry) -> Finding | None:
-    """The finding a folder entry earns by what it is (a link, a special file), None for a plain file or folder."""
-    shown = ctx.shown(entry.path)
+def entry_finding(ctx: Context, entry: FolderEntry, shown: str | None = None) -> Finding | None:
+    """The finding a folder entry earns by what it is (a link, a special file), None for a plain file or folder.
+
+    ``shown``: the entry as findings show it, when the caller has it."""
+    if not entry.link and entry.kind in (FILE, FOLDER):
+        return None
+    shown = shown if shown is not None else ctx.shown(entry.path)
     if entry.kind == OUTSIDE:
         return error("E_LINK_OUTSIDE", shown,
                      f"is a symbolic link to '{entry.detail}', outside the submission; it is not read")
@@ -79,10 +83,10 @@ def list_estimates(ctx: Context) -> list[Finding]:
     except OSError as exc:
         return findings + [error("E_UNREADABLE", ctx.shown(ctx.estimate_dir), f"cannot list the folder: {_reason(exc)}")]
     folder = folder_prefix(ctx.estimate_dir)
+    shown_folder = ctx.shown(ctx.estimate_dir) + "/"  # how findings show the folder's files: this and the name
     for entry in entries:
-        path = entry.path
-        shown = ctx.shown(path)
-        finding = entry_finding(ctx, entry)  # a link or a special file, before anything else
+        shown = shown_folder + entry.name
+        finding = entry_finding(ctx, entry, shown)  # a link or a special file, before anything else
         if finding is not None and finding.is_error:
             findings.append(finding)
             continue
@@ -100,7 +104,7 @@ def list_estimates(ctx: Context) -> list[Finding]:
                                       "is named like an estimate but is a folder, not a WAV file"))
             continue
         if entry.name.lower().endswith(".wav"):
-            ctx.estimates.append(EstimateFile(folder, entry.name, shown))
+            ctx.estimates.append(EstimateFile(folder, entry.name, shown_folder))
         elif package:
             findings.append(error("E_NOT_WAV", shown, f"is not a .wav file; {ESTIMATE_DIR}/ may hold only estimate WAVs"))
         elif not _is_package_file(entry.name, ctx.label):
