@@ -166,3 +166,16 @@ def test_saving_keeps_what_another_run_stored_meanwhile(case):
     first.put("mix_03", facts("mix_03"))
     first.save()
     assert set(ReferenceFactsStore(cache, reference).known(reference.names)) == {"mix_01", "mix_03"}
+
+
+def test_the_store_file_is_the_json_of_the_whole_store(case):
+    """Written entry by entry, the file is byte for byte what one json.dumps of the store would write."""
+    ref, sub, cache = case
+    run_score(sub, ref, CONFIG, reference_cache=cache)
+    (path,) = (cache / "references").iterdir()
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), separators=(",", ":"))
+    stored = json.loads(text)
+    assert list(stored) == ["format", "reference", "mixtures"] and list(stored["mixtures"]) == sorted(MIXTURES)
+    assert all(list(entry) == ["key", "frames", "samplerate", "target_energies", "mixture_error_energies"]
+               for entry in stored["mixtures"].values())
