@@ -28,7 +28,7 @@ from ..labels import SILENCE
 from .audio import AudioInfo
 from .filenames import SourceName
 from .package import DEV_RESULTS, ESTIMATE_DIR, EVAL_RESULTS, META_SUFFIX, find_meta, package_label
-from .refset import FileInFolder, SourceFile, folder_prefix, link_target_leaves, real_root
+from .refset import FileInFolder, folder_prefix, link_target_leaves, real_root
 
 NAME_MAX_BYTES = 255  # the longest file name (one path component) common file systems take
 
@@ -89,18 +89,18 @@ class Submission:
     estimate_dir: Path
     label: str  # the package folder's name without a trailing "_out" (the 2025 form)
     files: list[EstimateFile] = field(default_factory=list)
-    estimates: dict[str, list[SourceFile]] = field(default_factory=dict)
+    estimates: dict[str, list[EstimateFile]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     source: str | None = None  # what the user named, e.g. the .zip a folder was extracted from
 
-    def by_soundscape(self, leave_out: Collection[str] = ()) -> dict[str, list[SourceFile]]:
-        """The files whose names parsed, ``silence`` left out (padding, as the metric does), by soundscape in
-        name order; ``leave_out``: paths (as strings) of files not to score."""
-        grouped: dict[str, list[SourceFile]] = {}
+    def by_soundscape(self, leave_out: Collection[str] = ()) -> dict[str, list[EstimateFile]]:
+        """The files whose names parsed (each with its ``label``), ``silence`` left out (padding, as the metric
+        does), by soundscape in name order; ``leave_out``: paths (as strings) of files not to score."""
+        grouped: dict[str, list[EstimateFile]] = {}
         for file in self.files:
             if file.name is None or file.name.label == SILENCE or (leave_out and file.path_text in leave_out):
                 continue
-            grouped.setdefault(file.name.soundscape, []).append(SourceFile(file.name, file.folder))
+            grouped.setdefault(file.name.soundscape, []).append(file)
         return grouped
 
     @property

@@ -231,16 +231,9 @@ def listing_digests(reference: ReferenceSet, submission: Submission,
     a mixture's files by its name, the mixture's first and then its targets' in order, where known (the
     reference cache's stamps).
     """
-    checked = {e.filename: e for e in submission.files if e.size is not None}  # (the files of one folder)
-
-    def estimates() -> Iterator[tuple[str, str, int | None]]:
-        for files in submission.estimates.values():
-            for estimate in files:
-                known = checked.get(estimate.filename)
-                yield estimate.folder, estimate.filename, known.size if known and known.folder == estimate.folder else None
-
+    estimates = ((e.folder, e.filename, e.size) for files in submission.estimates.values() for e in files)
     return (_listing_digest(_reference_files(reference, reference_sizes or {}), reference.root),
-            _listing_digest(estimates(), submission.root) if any(submission.estimates.values()) else None)
+            _listing_digest(estimates, submission.root) if any(submission.estimates.values()) else None)
 
 
 def build_results(records: list[MixtureRecord], subsets: dict[str, list[str]], config: ScoreConfig,
