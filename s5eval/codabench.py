@@ -290,7 +290,7 @@ def write_bundle(ref: str | Path, out_dir: str | Path, config: ScoreConfig | Non
     reference = load_reference_set(ref, labels)  # exit 3 when broken
     _check_reference_headers(reference)
     load_extra_subsets(config.subsets, reference.subsets_csv, reference.names)  # a bad subsets file: exit 3 now
-    files = [Path(p) for m in reference.mixtures.values() for p in [m.path_text, *(t.path_text for t in m.targets)]]
+    files = [p for m in reference.mixtures.values() for p in [m.path, *(t.path for t in m.targets)]]
     if reference.subsets_csv is not None:
         files.append(reference.subsets_csv)
 

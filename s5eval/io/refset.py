@@ -78,7 +78,7 @@ class FileInFolder:
 
     @property
     def path(self) -> Path:
-        return Path(self.folder + self.filename)
+        return Path(self.path_text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,7 @@ def _fmt(value) -> str:
         return repr(round(value, 6))
     if value is None:
         return ""
-    if kind is bool or isinstance(value, bool):
+    if kind is bool:  # (bool cannot be subclassed)
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(round(value, 6))

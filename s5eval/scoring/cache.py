@@ -50,7 +50,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Generator, Iterable, Sequence
+from typing import Generator, Iterable, Sequence
 
 from .. import __version__
 from ..atomic import write_json_atomic, write_text_atomic
@@ -60,6 +60,7 @@ from ..results.record import MixtureRecord, ReferenceFacts, SourceRow
 from .backends import Scorer, iter_scores
 from .config import ScoreOptions
 from .mixture import MixtureJob
+from .reference_cache import facts_entry, facts_from_entry
 
 CACHE_FORMAT = 4  # 2: BLAKE2b file digests; 3: the digest index stamp holds st_ctime_ns (an older one is not
 # trusted); 4: records hold si_sources, estimates are named by stamp unless their digest is known
@@ -218,7 +219,7 @@ def reference_key(job: MixtureJob, digests: FileDigests) -> str:
 
 
 def record_to_dict(record: MixtureRecord) -> dict:
-    """The record's fields as JSON-ready values (its lists and dicts are shared, not copied)."""
+    """The record's fields as JSON-ready values (lists are shared, not copied; each entry becomes a dict)."""
     data = {name: getattr(record, name) for name in _RECORD_FIELD_NAMES}
     data["sources"] = [row._asdict() for row in record.sources]
     data["si_sources"] = [row._asdict() for row in record.si_sources]
@@ -332,22 +333,14 @@ class RecordCache:
             data = json.loads(self._path(key, "references").read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeError, RecursionError):
             return None
-        if not (isinstance(data, dict) and data.get("key") == key and _is_int(data.get("frames"))
-                and _is_int(data.get("samplerate")) and data["frames"] > 0 and data["samplerate"] > 0):
+        if not (isinstance(data, dict) and data.get("key") == key):
             return None
-        energies: list[Any] = [data.get("target_energies"), data.get("mixture_error_energies")]
-        if not all(isinstance(values, list) and len(values) == len(job.targets)
-                   and all(_number(v) and v >= 0 for v in values) for values in energies):
-            return None
-        return ReferenceFacts(tuple(t.path for t in job.targets), data["frames"], data["samplerate"],
-                              tuple(float(v) for v in energies[0]), tuple(float(v) for v in energies[1]))
+        facts = facts_from_entry(data, len(job.targets))
+        return None if facts is None else replace(facts, target_paths=tuple(t.path for t in job.targets))
 
     def put_reference(self, key: str, facts: ReferenceFacts) -> None:
         """Store reference figures (floats are written with repr, so they read back exactly)."""
-        data = {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
-                "target_energies": list(facts.target_energies),
-                "mixture_error_energies": list(facts.mixture_error_energies)}
-        self._write(self._path(key, "references"), json.dumps(data, separators=(",", ":")))
+        self._write(self._path(key, "references"), json.dumps(facts_entry(key, facts), separators=(",", ":")))
 
     def put(self, key: str, record: MixtureRecord) -> None:
         """Store a record atomically; records of reference-set problems are not stored."""

@@ -59,8 +59,9 @@ def mixture_key(mixture_path: str | Path, targets: Sequence[tuple[str, str, str 
     return hashlib.sha256(json.dumps(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _facts_from(data: object, n_targets: int) -> ReferenceFacts | None:
-    """The stored figures when they are well formed for ``n_targets`` targets, else None."""
+def facts_from_entry(data: object, n_targets: int) -> ReferenceFacts | None:
+    """The figures of a stored entry (:func:`facts_entry`) when it is well formed for ``n_targets`` targets, else
+    None (the key is the caller's to check). Also what ``score-all``'s cache reads."""
     if not isinstance(data, dict):
         return None
     frames, rate = data.get("frames"), data.get("samplerate")
@@ -79,8 +80,9 @@ def _compact(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _entry(key: str, facts: ReferenceFacts) -> dict:
-    """The stored form of a mixture's figures under its key."""
+def facts_entry(key: str, facts: ReferenceFacts) -> dict:
+    """The stored form of a mixture's figures under its key (floats are written with repr: they read back
+    exactly). Also what ``score-all``'s cache stores."""
     return {"key": key, "frames": facts.frames, "samplerate": facts.samplerate,
             "target_energies": list(facts.target_energies),
             "mixture_error_energies": list(facts.mixture_error_energies)}
@@ -99,7 +101,6 @@ class ReferenceFactsStore:
         self.reference = reference
         self._new: dict[str, tuple[str, ReferenceFacts]] = {}  # key and figures this run computed, by mixture
         self._keys: dict[str, str] = {}
-        self._dirty = False
         self.stored = 0
         # mixture -> sizes in bytes of its files as this run stamped them: the mixture, then its targets in order
         self.sizes: dict[str, tuple[int, ...]] = {}
@@ -147,7 +148,7 @@ class ReferenceFactsStore:
             key = self._key(name) if entry is not None else None
             if entry is None or key is None or entry.get("key") != key:
                 continue
-            facts = _facts_from(entry, len(self.reference.mixtures[name].targets))
+            facts = facts_from_entry(entry, len(self.reference.mixtures[name].targets))
             if facts is not None:
                 found[name] = facts
                 del self._keys[name]  # only the figures this run computes are stored under their key
@@ -159,13 +160,12 @@ class ReferenceFactsStore:
         if key is None:
             return
         self._new[name] = (key, replace(facts, target_paths=()))  # written out by save(); no paths kept
-        self._dirty = True
         self.stored += 1
 
     def save(self) -> None:
         """Write the store (atomically) when something was added: what its file holds now and this run's new
         figures. A cache that cannot be written is skipped."""
-        if not self._dirty:
+        if not self._new:
             return
         entries: dict[str, dict | tuple[str, ReferenceFacts]] = {}
         entries.update(self._entries if self._entries is not None else self._stored())
@@ -173,14 +173,14 @@ class ReferenceFactsStore:
         names = self.reference.mixtures  # entries of mixtures no longer in the set are dropped
         # what json.dumps of the whole store with separators (",", ":") gives, written entry by entry: its
         # encoder would hold every token of the file at once
-        stored = ",".join(f"{_compact(name)}:{_compact(_entry(*entry) if isinstance(entry, tuple) else entry)}"
+        stored = ",".join(f"{_compact(name)}:{_compact(facts_entry(*entry) if isinstance(entry, tuple) else entry)}"
                           for name, entry in sorted(entries.items()) if name in names)
         text = f'{{"format":{FORMAT},"reference":{_compact(str(self.reference.root))},"mixtures":{{{stored}}}}}'
         try:
             write_text_atomic(self.path, text, False)
         except OSError:
             pass
-        self._dirty = False
+        self._new = {}
 
 
 def with_known_facts(jobs: Sequence[MixtureJob], known: Mapping[str, ReferenceFacts]) -> list[MixtureJob]:
