@@ -320,6 +320,7 @@ def test_damaged_cache_entries_are_recomputed_and_results_kept(case, monkeypatch
     records = sorted((cache / "records").rglob("*.json"))
     references = sorted((cache / "references").rglob("*.json"))
     assert len(records) >= 4 and references
+    stored_references = [json.loads(path.read_text()) for path in references]
     good = json.loads(records[0].read_text())
     other = json.loads(records[1].read_text())
     damages = [
@@ -332,6 +333,7 @@ def test_damaged_cache_entries_are_recomputed_and_results_kept(case, monkeypatch
         json.dumps({"key": good["key"], "record": {**good["record"], "casa_sdr": [1]}}),
         json.dumps({"key": good["key"], "record": {**good["record"], "extra": 1}}),
         json.dumps({"key": good["key"], "record": {**other["record"]}}),  # another mixture's record
+        json.dumps({"key": good["key"], "record": {**good["record"], "capi_sdri": 10 ** 400}}),  # beyond float
     ]
     for damage in damages:
         for path in records:
@@ -348,6 +350,11 @@ def test_damaged_cache_entries_are_recomputed_and_results_kept(case, monkeypatch
         assert counter.scored >= 1, damage
         for label in headlines:
             assert read_complete(out / label) is not None
+    for path, stored in zip(references, stored_references):  # an energy is an integer no float can hold
+        assert stored["target_energies"], "the case needs targets"
+        path.write_text(json.dumps({**stored, "target_energies": [10 ** 400] + stored["target_energies"][1:]}))
+    monkeypatch.setattr(score_all_module, "iter_scores", Counting())
+    assert {o.label: o.headline for o in score_all(subs, ref, out, CONFIG)} == headlines
     for bad_index in ('{"format": 3, "files": []}', '{"format": 3, "files": {"x": "y"}}',
                       '{"format": 3, "files": {"/x": [1, 2, 3, 4, "zz"]}}', "[]", '{"format": 3'):
         (cache / "file_digests.json").write_text(bad_index)

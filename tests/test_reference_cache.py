@@ -105,9 +105,12 @@ def test_damaged_or_unwritable_cache_is_harmless(case):
     name = sorted(data["mixtures"])[1]
     data["mixtures"][name]["target_energies"] = ["x"]  # wrong type: ignored, recomputed
     data["mixtures"][sorted(data["mixtures"])[2]]["frames"] = -5
+    with_target = data["mixtures"][sorted(data["mixtures"])[3]]
+    with_target["target_energies"] = [10 ** 400] * len(with_target["target_energies"])  # beyond any float
+    assert with_target["target_energies"]
     store.write_text(json.dumps(data))
     damaged = run_score(sub, ref, CONFIG, reference_cache=cache)
-    assert damaged.reference_cache["known"] == len(MIXTURES) - 2
+    assert damaged.reference_cache["known"] == len(MIXTURES) - 3
     assert damaged.results["subsets"] == plain.results["subsets"]
     store.write_text("{not json")
     assert run_score(sub, ref, CONFIG, reference_cache=cache).results["subsets"] == plain.results["subsets"]

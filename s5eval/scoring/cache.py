@@ -228,9 +228,15 @@ def record_to_dict(record: MixtureRecord) -> dict:
 
 
 def _number(value, optional: bool = False) -> bool:
+    """A finite int or float (not a bool; an integer beyond the float range is not one); None when ``optional``."""
     if value is None:
         return optional
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _str_list(value) -> bool:

@@ -27,7 +27,7 @@ import math
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence, cast
 
 from .. import __version__
 from ..atomic import write_text_atomic
@@ -69,11 +69,24 @@ def facts_from_entry(data: object, n_targets: int) -> ReferenceFacts | None:
         return None
     energies: list[tuple[float, ...]] = []
     for values in (data.get("target_energies"), data.get("mixture_error_energies")):
-        if not (isinstance(values, list) and len(values) == n_targets
-                and all(type(v) in (int, float) and math.isfinite(v) and v >= 0 for v in values)):
+        if not (isinstance(values, list) and len(values) == n_targets):
             return None
-        energies.append(tuple(float(v) for v in values))
+        wide = tuple(_energy(v) for v in values)
+        if None in wide:
+            return None
+        energies.append(cast("tuple[float, ...]", wide))
     return ReferenceFacts((), frames, rate, energies[0], energies[1])
+
+
+def _energy(value: object) -> float | None:
+    """A stored energy as a float: a finite number ≥ 0 (an integer beyond the float range is none), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _compact(value: object) -> str:
