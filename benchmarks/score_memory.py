@@ -84,15 +84,14 @@ def measure(root: Path, cache: Path, out: Path, traced: bool) -> None:
     from s5eval.scoring.config import ScoreConfig
     from s5eval.scoring.run import run_score
 
-    if not traced:
-        run = run_score(root / "sub", root / "ref", ScoreConfig(workers=2), reference_cache=cache)
-        write_outputs(out, run.results, run.records, run.subsets)
-        print(json.dumps({"mixtures": len(run.records), "peak_rss_mib": _peak_rss_mib(), **_allocator_figures()}))
-        return
-    tracemalloc.start(1)
-    before = tracemalloc.take_snapshot()
+    if traced:
+        tracemalloc.start(1)
+        before = tracemalloc.take_snapshot()
     run = run_score(root / "sub", root / "ref", ScoreConfig(workers=2), reference_cache=cache)
     write_outputs(out, run.results, run.records, run.subsets)
+    if not traced:
+        print(json.dumps({"mixtures": len(run.records), "peak_rss_mib": _peak_rss_mib(), **_allocator_figures()}))
+        return
     after = tracemalloc.take_snapshot()
     parts = dict.fromkeys([*PARTS, "rest"], 0)
     for stat in after.compare_to(before, "filename"):
